@@ -1,0 +1,102 @@
+"""Runtime configuration: one pydantic-settings model read from the environment.
+
+Every knob is documented in the README ("Configuration"). Secrets are `SecretStr` and are unwrapped only where
+an HTTP client is built, so they never reach logs, artifacts or flow parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tasks.errors import ConfigError
+
+DEFAULT_SHOPIFY_API_VERSION = "2026-04"
+DEFAULT_DATA_DIR = Path(".data")
+_API_VERSION = re.compile(r"^\d{4}-(01|04|07|10)$")
+
+
+class Settings(BaseSettings):
+    """Where the shop and the CRM live, how to authenticate, and where shopsync keeps its state."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    shopify_shop_domain: str = Field(
+        default="shopsync-demo.myshopify.com", validation_alias="SHOPIFY_SHOP_DOMAIN"
+    )
+    shopify_api_version: str = Field(
+        default=DEFAULT_SHOPIFY_API_VERSION, validation_alias="SHOPIFY_API_VERSION"
+    )
+    shopify_admin_api_url: str | None = Field(default=None, validation_alias="SHOPIFY_ADMIN_API_URL")
+    shopify_access_token: SecretStr | None = Field(default=None, validation_alias="SHOPIFY_ACCESS_TOKEN")
+    shopify_webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias="SHOPIFY_WEBHOOK_SECRETS"
+    )
+    shopify_shop_timezone: str = Field(default="America/New_York", validation_alias="SHOPIFY_SHOP_TIMEZONE")
+    hubspot_api_url: str = Field(default="https://api.hubapi.com", validation_alias="HUBSPOT_API_URL")
+    hubspot_access_token: SecretStr | None = Field(default=None, validation_alias="HUBSPOT_ACCESS_TOKEN")
+    hubspot_portal_id: str | None = Field(default=None, validation_alias="HUBSPOT_PORTAL_ID")
+    hubspot_requests_per_10s: int = Field(default=190, validation_alias="HUBSPOT_REQUESTS_PER_10S")
+    data_dir: Path = Field(default=DEFAULT_DATA_DIR, validation_alias="SHOPSYNC_DATA_DIR")
+    database_url: str | None = Field(default=None, validation_alias="SHOPSYNC_DATABASE_URL")
+    config_path: Path = Field(default=Path("shopsync.toml"), validation_alias="SHOPSYNC_CONFIG")
+
+    @field_validator("shopify_webhook_secrets", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: object) -> object:
+        """Accept "new,old" so a secret rotation can keep both keys valid for an hour."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("shopify_api_version")
+    @classmethod
+    def _check_version(cls, value: str) -> str:
+        if not _API_VERSION.match(value):
+            raise ValueError(f"SHOPIFY_API_VERSION must be a quarterly YYYY-MM release, got {value!r}")
+        return value
+
+    @property
+    def shopify_graphql_url(self) -> str:
+        """The Admin GraphQL endpoint; SHOPIFY_ADMIN_API_URL overrides it (the sandbox uses that)."""
+        if self.shopify_admin_api_url:
+            return self.shopify_admin_api_url
+        return f"https://{self.shopify_shop_domain}/admin/api/{self.shopify_api_version}/graphql.json"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The inbox/ledger database; a SQLite file in the data dir unless configured."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'shopsync.db').resolve()}"
+
+    def require_shopify_token(self) -> SecretStr:
+        """The Admin API token, or a ConfigError that names the variable to set."""
+        return _require(self.shopify_access_token, "SHOPIFY_ACCESS_TOKEN")
+
+    def require_hubspot_token(self) -> SecretStr:
+        """The HubSpot private-app token or service key, or a ConfigError naming the variable."""
+        return _require(self.hubspot_access_token, "HUBSPOT_ACCESS_TOKEN")
+
+    def require_webhook_secrets(self) -> list[SecretStr]:
+        """The webhook signing secrets (current first), or a ConfigError naming the variable."""
+        if not self.shopify_webhook_secrets:
+            raise ConfigError("SHOPIFY_WEBHOOK_SECRETS is not set: the receiver cannot verify any delivery")
+        return self.shopify_webhook_secrets
+
+
+def _require(secret: SecretStr | None, name: str) -> SecretStr:
+    if secret is None or not secret.get_secret_value().strip():
+        raise ConfigError(f"{name} is not set (or empty); shopsync will not call the API without it")
+    return secret
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment (and `.env` if present)."""
+    return Settings()
