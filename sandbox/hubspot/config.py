@@ -1,0 +1,33 @@
+"""Settings of the sandbox HubSpot API (tokens, limits, search lag, clock)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class HubSpotSandboxConfig:
+    """How the sandbox HubSpot API behaves.
+
+    Defaults follow a Professional portal with a private app / service key
+    (api-facts.md B5). `clock` drives rate limiting; pass the same callable to
+    `HubSpotStore` so search lag and record timestamps move with it in tests.
+    """
+
+    access_token: str = "sandbox-hubspot-token"
+    # Empty: paging links are built from the request's own host.
+    base_url: str = ""
+    ten_second_limit: int = 190
+    interval_milliseconds: int = 10_000
+    daily_limit: int = 625_000
+    search_per_second: int = 5
+    # Real search indexing lags writes by a few seconds (api-facts B2).
+    search_index_lag_seconds: float = 2.0
+    # True: a unique property can only be set when the contact is created. False
+    # (default): it can be set once on an existing contact that has no value yet,
+    # which is what "adopt by email, then stamp" needs; changing it is always refused.
+    unique_value_only_at_create: bool = False
+    clock: Callable[[], float] = field(default=time.monotonic)
+    sleep: Callable[[float], None] = field(default=time.sleep)
