@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -11,12 +12,20 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from sandbox.hubspot import batch, contacts, properties, search
-from sandbox.hubspot.config import HubSpotSandboxConfig
+from sandbox.hubspot.config import (
+    CONTACTS_READ,
+    CONTACTS_WRITE,
+    SCHEMAS_READ,
+    SCHEMAS_WRITE,
+    HubSpotSandboxConfig,
+)
 from sandbox.hubspot.errors import (
     CORRELATION_HEADER,
     HubSpotError,
     error_response,
+    expired_authentication,
     invalid_authentication,
+    missing_scopes,
     new_correlation_id,
     rate_limited_response,
 )
@@ -26,47 +35,61 @@ from sandbox.hubspot.store import HubSpotStore
 from sandbox.hubspot.wire import SandboxContext
 
 Handler = Callable[[Request, SandboxContext], Awaitable[Response]]
+RouteSpec = tuple[str, str, Handler, str]
 
+# What the real API reported for a key of the wrong kind (reference error-401-expired-authentication).
+_EXPIRED_AT = datetime(1970, 1, 1, tzinfo=UTC)
 OBJECT_PREFIXES = ("/crm/v3/objects", "/crm/objects/2026-03")
 PROPERTY_PREFIXES = ("/crm/v3/properties", "/crm/properties/2026-03")
 
 # Fixed paths come before `{contact_id}` so that "search" is never taken for an id.
-CONTACT_ROUTES: list[tuple[str, str, Handler]] = [
-    ("GET", "/contacts", contacts.list_contacts),
-    ("POST", "/contacts", contacts.create_contact),
-    ("POST", "/contacts/search", search.search_contacts),
-    ("POST", "/contacts/merge", contacts.merge_contacts),
-    ("POST", "/contacts/batch/read", batch.batch_read),
-    ("POST", "/contacts/batch/update", batch.batch_update),
-    ("POST", "/contacts/batch/create", batch.batch_create),
-    ("POST", "/contacts/batch/upsert", batch.batch_upsert),
-    ("GET", "/contacts/{contact_id}", contacts.get_contact),
-    ("PATCH", "/contacts/{contact_id}", contacts.update_contact),
-    ("DELETE", "/contacts/{contact_id}", contacts.archive_contact),
+CONTACT_ROUTES: list[RouteSpec] = [
+    ("GET", "/contacts", contacts.list_contacts, CONTACTS_READ),
+    ("POST", "/contacts", contacts.create_contact, CONTACTS_WRITE),
+    ("POST", "/contacts/search", search.search_contacts, CONTACTS_READ),
+    ("POST", "/contacts/merge", contacts.merge_contacts, CONTACTS_WRITE),
+    ("POST", "/contacts/batch/read", batch.batch_read, CONTACTS_READ),
+    ("POST", "/contacts/batch/update", batch.batch_update, CONTACTS_WRITE),
+    ("POST", "/contacts/batch/create", batch.batch_create, CONTACTS_WRITE),
+    ("POST", "/contacts/batch/upsert", batch.batch_upsert, CONTACTS_WRITE),
+    ("GET", "/contacts/{contact_id}", contacts.get_contact, CONTACTS_READ),
+    ("PATCH", "/contacts/{contact_id}", contacts.update_contact, CONTACTS_WRITE),
+    ("DELETE", "/contacts/{contact_id}", contacts.archive_contact, CONTACTS_WRITE),
 ]
-PROPERTY_ROUTES: list[tuple[str, str, Handler]] = [
-    ("GET", "/contacts", properties.list_properties),
-    ("POST", "/contacts", properties.create_property),
-    ("GET", "/contacts/groups", properties.list_groups),
-    ("POST", "/contacts/groups", properties.create_group),
-    ("GET", "/contacts/groups/{group_name}", properties.get_group),
-    ("GET", "/contacts/{property_name}", properties.get_property),
-    ("PATCH", "/contacts/{property_name}", properties.update_property),
+PROPERTY_ROUTES: list[RouteSpec] = [
+    ("GET", "/contacts", properties.list_properties, SCHEMAS_READ),
+    ("POST", "/contacts", properties.create_property, SCHEMAS_WRITE),
+    ("GET", "/contacts/groups", properties.list_groups, SCHEMAS_READ),
+    ("POST", "/contacts/groups", properties.create_group, SCHEMAS_WRITE),
+    ("GET", "/contacts/groups/{group_name}", properties.get_group, SCHEMAS_READ),
+    ("GET", "/contacts/{property_name}", properties.get_property, SCHEMAS_READ),
+    ("PATCH", "/contacts/{property_name}", properties.update_property, SCHEMAS_WRITE),
 ]
 
 
-def _authorized(request: Request, config: HubSpotSandboxConfig) -> bool:
+def _access_error(request: Request, config: HubSpotSandboxConfig, scope: str) -> HubSpotError | None:
+    """401 for a missing, unknown or expired bearer token; 403 when `scope` is not granted."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and token.strip() == config.access_token
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    if token and token in config.expired_tokens:
+        return expired_authentication(_EXPIRED_AT, datetime.now(UTC))
+    if token != config.access_token:
+        return invalid_authentication()
+    if scope not in config.scopes:
+        return missing_scopes([scope])
+    return None
 
 
-def _api_endpoint(ctx: SandboxContext, handler: Handler, label: str) -> Callable[..., Awaitable[Response]]:
+def _api_endpoint(
+    ctx: SandboxContext, handler: Handler, label: str, scope: str
+) -> Callable[..., Awaitable[Response]]:
     """Wrap a handler with auth, rate limiting, error rendering and HubSpot headers."""
     is_search = handler is search.search_contacts
 
     async def endpoint(request: Request) -> Response:
-        if not _authorized(request, ctx.config):
-            return error_response(invalid_authentication())
+        access_error = _access_error(request, ctx.config, scope)
+        if access_error is not None:
+            return error_response(access_error)
         policy = ctx.limiter.admit(label, search=is_search)
         # Search responses carry no rate-limit headers (api-facts B5).
         rate_headers = {} if is_search else ctx.limiter.headers()
@@ -88,9 +111,9 @@ def api_routes(ctx: SandboxContext) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     families = [(OBJECT_PREFIXES, CONTACT_ROUTES), (PROPERTY_PREFIXES, PROPERTY_ROUTES)]
     for prefixes, table in families:
-        for method, path, handler in table:
+        for method, path, handler, scope in table:
             label = f"{method} {prefixes[0].rsplit('/', 1)[-1]}{path}"
-            endpoint = _api_endpoint(ctx, handler, label)
+            endpoint = _api_endpoint(ctx, handler, label, scope)
             routes += [Route(prefix + path, endpoint, methods=[method]) for prefix in prefixes]
     return routes
 

@@ -6,6 +6,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+CONTACTS_READ = "crm.objects.contacts.read"
+CONTACTS_WRITE = "crm.objects.contacts.write"
+SCHEMAS_READ = "crm.schemas.contacts.read"
+SCHEMAS_WRITE = "crm.schemas.contacts.write"
+ALL_SCOPES = frozenset({CONTACTS_READ, CONTACTS_WRITE, SCHEMAS_READ, SCHEMAS_WRITE})
+
 
 @dataclass
 class HubSpotSandboxConfig:
@@ -17,6 +23,10 @@ class HubSpotSandboxConfig:
     """
 
     access_token: str = "sandbox-hubspot-token"
+    # Scopes the token was granted; an endpoint needing another one answers 403 MISSING_SCOPES.
+    scopes: frozenset[str] = ALL_SCOPES
+    # Tokens that authenticate as expired (401 EXPIRED_AUTHENTICATION), e.g. a rotated key.
+    expired_tokens: tuple[str, ...] = ()
     # Empty: paging links are built from the request's own host.
     base_url: str = ""
     ten_second_limit: int = 190

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -28,6 +29,7 @@ class HubSpotError(Exception):
     errors: list[dict[str, Any]] | None = None
     context: dict[str, list[str]] | None = None
     sub_category: str | None = None
+    links: dict[str, str] | None = None
 
     def body(self, correlation_id: str) -> dict[str, Any]:
         """The JSON body, keys in the order HubSpot sends them."""
@@ -40,6 +42,8 @@ class HubSpotError(Exception):
         body["category"] = self.category
         if self.sub_category is not None:
             body["subCategory"] = self.sub_category
+        if self.links is not None:
+            body["links"] = self.links
         return body
 
     def batch_item(self, trace_id: str | None = None) -> dict[str, Any]:
@@ -123,6 +127,34 @@ def invalid_authentication() -> HubSpotError:
         "INVALID_AUTHENTICATION",
         "Authentication credentials not found. This API supports OAuth 2.0 authentication and "
         "you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+    )
+
+
+def expired_authentication(expired_at: datetime, now: datetime) -> HubSpotError:
+    """The 401 for a token that has expired (or is the wrong kind of key)."""
+    days = max((now - expired_at).days, 0)
+    return HubSpotError(
+        401,
+        "EXPIRED_AUTHENTICATION",
+        f"The OAuth token used to make this call expired {days} day(s) ago.",
+        context={"expire time": [expired_at.strftime("%Y-%m-%dT%H:%M:%SZ")]},
+    )
+
+
+def missing_scopes(required: list[str]) -> HubSpotError:
+    """The 403 for a token lacking a scope the endpoint needs."""
+    return HubSpotError(
+        403,
+        "MISSING_SCOPES",
+        "This app hasn't been granted all required scopes to make this call. Read more about "
+        "required scopes here: https://developers.hubspot.com/scopes.",
+        errors=[
+            {
+                "message": "One or more of the following scopes are required.",
+                "context": {"requiredScopes": required},
+            }
+        ],
+        links={"scopes": "https://developers.hubspot.com/scopes"},
     )
 
 
