@@ -1,0 +1,62 @@
+"""Webhook bodies for seeded orders, shaped like Shopify's REST webhook payloads per topic."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any, Final
+
+from sandbox.seed_models import DEMO_SHOP
+
+DEMO_SHOP_ID: Final = 548380009
+ORDER_TOPICS: Final = frozenset({"orders/create", "orders/paid", "orders/updated", "orders/cancelled"})
+SUPPORTED_TOPICS: Final = ORDER_TOPICS | {"orders/delete", "refunds/create", "customers/redact"}
+
+
+def build_delivery(
+    topic: str,
+    order: Mapping[str, Any],
+    *,
+    shop_domain: str = DEMO_SHOP.domain,
+    shop_id: int = DEMO_SHOP_ID,
+) -> dict[str, Any]:
+    """The body Shopify would send on `topic` for this REST order.
+
+    Args:
+        topic: one of SUPPORTED_TOPICS.
+        order: a REST order (e.g. from `SeedData.orders` or the sandbox store).
+        shop_domain: goes into `customers/redact` bodies.
+        shop_id: goes into `customers/redact` bodies.
+
+    Returns:
+        A fresh JSON-compatible dict (changing it never touches `order`). Order topics send the whole
+        order; `refunds/create` the order's latest refund; `customers/redact` names the customer and this
+        order; `orders/delete` only the id.
+
+    Raises:
+        ValueError: for an unknown topic, a refund topic on an order without refunds, or a redaction of
+            an order without a customer.
+    """
+    if topic in ORDER_TOPICS:
+        return copy.deepcopy(dict(order))
+    if topic == "orders/delete":
+        return {"id": order["id"]}
+    if topic == "refunds/create":
+        if not order.get("refunds"):
+            raise ValueError(f"order {order['id']} has no refund to announce on refunds/create")
+        return copy.deepcopy(dict(order["refunds"][-1]))
+    if topic == "customers/redact":
+        return _customer_redact(order, shop_domain, shop_id)
+    raise ValueError(f"unsupported webhook topic {topic!r}; supported: {sorted(SUPPORTED_TOPICS)}")
+
+
+def _customer_redact(order: Mapping[str, Any], shop_domain: str, shop_id: int) -> dict[str, Any]:
+    customer = order.get("customer")
+    if not customer:
+        raise ValueError(f"order {order['id']} has no customer to redact")
+    return {
+        "shop_id": shop_id,
+        "shop_domain": shop_domain,
+        "customer": {"id": customer["id"], "email": customer.get("email"), "phone": customer.get("phone")},
+        "orders_to_redact": [order["id"]],
+    }
