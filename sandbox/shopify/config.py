@@ -1,0 +1,50 @@
+"""Settings of the sandbox Shopify Admin GraphQL API."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ShopifySandboxConfig:
+    """How the sandbox behaves; every limit mirrors Shopify's Standard plan by default.
+
+    Attributes:
+        access_token: The only `X-Shopify-Access-Token` value accepted. The default is
+            deliberately not shaped like a real `shpat_` token.
+        api_versions: Supported versions, oldest first. An older well-formed version
+            falls forward to the oldest one (as Shopify does); anything else is 404.
+        maximum_available: Leaky-bucket size in cost points.
+        restore_rate: Points restored per second.
+        max_query_cost: Largest cost a single query may request.
+        max_page_size: Largest `first`/`last` on a connection.
+        bulk_created_seconds: How long a bulk operation stays CREATED.
+        bulk_duration_seconds: When a bulk operation reaches COMPLETED.
+        max_concurrent_bulk_operations: Running bulk queries allowed per app and shop.
+        public_base_url: Base of absolute links (bulk JSONL url); None = the request's.
+        clock: Monotonic seconds driving throttling and bulk progress.
+        sleep: Awaited by fault injection for latency and timeouts (tests pass a fake).
+        now: Wall clock for timestamps the sandbox creates.
+    """
+
+    access_token: str = "sandbox-shopify-token"
+    api_versions: tuple[str, ...] = ("2026-04",)
+    maximum_available: float = 2000.0
+    restore_rate: float = 100.0
+    max_query_cost: int = 1000
+    max_page_size: int = 250
+    bulk_created_seconds: float = 0.05
+    bulk_duration_seconds: float = 0.3
+    max_concurrent_bulk_operations: int = 1
+    public_base_url: str | None = None
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    now: Callable[[], datetime] = field(default=_utc_now)

@@ -1,0 +1,258 @@
+"""In-memory Shopify shop: orders, customers and products kept in REST shape."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+CENT = Decimal("0.01")
+
+StoreListener = Callable[[str, dict[str, Any]], None]
+
+
+class ShopLike(Protocol):
+    """What the store needs to know about the shop (`sandbox.seed.ShopInfo` fits)."""
+
+    @property
+    def domain(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def iana_timezone(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+class SeedLike(Protocol):
+    """The parts of `sandbox.seed.SeedData` the store reads."""
+
+    @property
+    def shop(self) -> ShopLike: ...
+    @property
+    def products(self) -> list[dict[str, Any]]: ...
+    @property
+    def customers(self) -> list[dict[str, Any]]: ...
+    @property
+    def orders(self) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class SandboxShop:
+    """A plain shop description for stores built without seed data."""
+
+    domain: str = "shopsync-demo.myshopify.com"
+    currency: str = "USD"
+    iana_timezone: str = "America/New_York"
+    name: str = "shopsync demo"
+
+
+def rest_timestamp(at: datetime, timezone: str) -> str:
+    """Format `at` as Shopify's REST API does: ISO 8601 with the shop's UTC offset."""
+    return at.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
+
+
+def money_set(shop_amount: Decimal, presentment_amount: Decimal, order: dict[str, Any]) -> dict[str, Any]:
+    """Build a REST `*_set` object in the order's shop and presentment currencies."""
+    return {
+        "shop_money": {"amount": str(shop_amount), "currency_code": order["currency"]},
+        "presentment_money": {
+            "amount": str(presentment_amount),
+            "currency_code": order.get("presentment_currency") or order["currency"],
+        },
+    }
+
+
+class ShopifyStore:
+    """Holds one shop's records; every mutation goes through a method so state stays coherent."""
+
+    def __init__(
+        self,
+        shop: ShopLike,
+        orders: Iterable[dict[str, Any]] = (),
+        customers: Iterable[dict[str, Any]] = (),
+        products: Iterable[dict[str, Any]] = (),
+        webhook_subscriptions: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        self.shop = shop
+        self.listeners: list[StoreListener] = []
+        self._initial = copy.deepcopy(
+            (list(orders), list(customers), list(products), list(webhook_subscriptions))
+        )
+        self.reset()
+
+    @classmethod
+    def from_seed(cls, seed: SeedLike) -> ShopifyStore:
+        """Build a store from generated seed data (deep-copied, so the seed stays intact)."""
+        return cls(seed.shop, seed.orders, seed.customers, seed.products)
+
+    def reset(self) -> None:
+        """Return to the records the store was created with."""
+        orders, customers, products, subscriptions = copy.deepcopy(self._initial)
+        self._orders: dict[int, dict[str, Any]] = {}
+        self._customers: dict[int, dict[str, Any]] = {c["id"]: c for c in customers}
+        self._products: dict[int, dict[str, Any]] = {p["id"]: p for p in products}
+        self.webhook_subscriptions: list[dict[str, Any]] = subscriptions
+        self._ids = itertools.count(9_007_199_254_740_993)  # past 2**53 like real ids
+        for order in orders:
+            self._put_order(order)
+
+    def next_id(self) -> int:
+        """Return a fresh int64 id above 2**53 for records the sandbox creates."""
+        return next(self._ids)
+
+    def orders(self) -> list[dict[str, Any]]:
+        """All orders, oldest inserted first."""
+        return list(self._orders.values())
+
+    def customers(self) -> list[dict[str, Any]]:
+        """All customers."""
+        return list(self._customers.values())
+
+    def products(self) -> list[dict[str, Any]]:
+        """All products."""
+        return list(self._products.values())
+
+    def get_order(self, order_id: int) -> dict[str, Any] | None:
+        """The order with this id, or None."""
+        return self._orders.get(order_id)
+
+    def get_customer(self, customer_id: int) -> dict[str, Any] | None:
+        """The customer with this id, or None."""
+        return self._customers.get(customer_id)
+
+    def get_product(self, product_id: int) -> dict[str, Any] | None:
+        """The product with this id, or None."""
+        return self._products.get(product_id)
+
+    def customer_orders(self, customer_id: int) -> list[dict[str, Any]]:
+        """Orders placed by this customer."""
+        return [o for o in self._orders.values() if _customer_id(o) == customer_id]
+
+    def upsert_order(self, payload: dict[str, Any]) -> None:
+        """Insert or replace a REST-shaped order as given (no timestamp is bumped)."""
+        created = payload["id"] not in self._orders
+        self._put_order(copy.deepcopy(payload))
+        self._notify("orders/create" if created else "orders/updated", payload)
+
+    def refund_order(self, order_id: int, amount: Decimal, at: datetime) -> dict[str, Any]:
+        """Refund part or all of an order's current total, like a merchant refund in the admin.
+
+        Args:
+            order_id: The order to refund.
+            amount: Amount in shop currency; must not exceed the current total.
+            at: When the refund happened.
+
+        Returns:
+            The REST refund appended to the order.
+
+        Raises:
+            KeyError: The order does not exist.
+            ValueError: The amount is not positive or exceeds what is left to refund.
+        """
+        order = self._orders[order_id]
+        current = Decimal(order["current_total_price"])
+        amount = amount.quantize(CENT)
+        if amount <= 0 or amount > current:
+            raise ValueError(f"refund amount {amount} must be in (0, {current}]")
+        presentment = _presentment_share(order, amount)
+        stamp = rest_timestamp(at, self.shop.iana_timezone)
+        refund = self._build_refund(order, amount, stamp)
+        left = current - amount
+        left_presentment = _presentment_current(order) - presentment
+        order["refunds"] = [*order.get("refunds", []), refund]
+        order["current_total_price"] = str(left)
+        order["current_total_price_set"] = money_set(left, left_presentment, order)
+        order["financial_status"] = "refunded" if left == 0 else "partially_refunded"
+        order["updated_at"] = stamp
+        self._notify("refunds/create", refund)
+        self._notify("orders/updated", order)
+        return refund
+
+    def cancel_order(self, order_id: int, at: datetime) -> dict[str, Any]:
+        """Cancel an order: set `cancelled_at` and bump `updated_at`; returns the order."""
+        order = self._orders[order_id]
+        stamp = rest_timestamp(at, self.shop.iana_timezone)
+        order["cancelled_at"] = stamp
+        order["cancel_reason"] = order.get("cancel_reason") or "customer"
+        order["updated_at"] = stamp
+        self._notify("orders/cancelled", order)
+        self._notify("orders/updated", order)
+        return order
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-ready copy of everything in the store."""
+        return copy.deepcopy(
+            {
+                "shop": {
+                    "domain": self.shop.domain,
+                    "currency": self.shop.currency,
+                    "iana_timezone": self.shop.iana_timezone,
+                    "name": self.shop.name,
+                },
+                "orders": self.orders(),
+                "customers": self.customers(),
+                "products": self.products(),
+                "webhook_subscriptions": self.webhook_subscriptions,
+            }
+        )
+
+    def _put_order(self, order: dict[str, Any]) -> None:
+        self._orders[order["id"]] = order
+        customer = order.get("customer")
+        # Orders created over HTTP may bring a customer the shop has not seen yet.
+        if customer and customer["id"] not in self._customers:
+            self._customers[customer["id"]] = copy.deepcopy(customer)
+
+    def _build_refund(self, order: dict[str, Any], amount: Decimal, stamp: str) -> dict[str, Any]:
+        refund_id, transaction_id = self.next_id(), self.next_id()
+        transaction = {
+            "id": transaction_id,
+            "order_id": order["id"],
+            "kind": "refund",
+            "status": "success",
+            "amount": str(amount),
+            "currency": order["currency"],
+            "created_at": stamp,
+            "processed_at": stamp,
+            "gateway": "bogus",
+            "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{transaction_id}",
+        }
+        return {
+            "id": refund_id,
+            "order_id": order["id"],
+            "created_at": stamp,
+            "processed_at": stamp,
+            "note": None,
+            "refund_line_items": [],
+            "order_adjustments": [],
+            "transactions": [transaction],
+            "admin_graphql_api_id": f"gid://shopify/Refund/{refund_id}",
+        }
+
+    def _notify(self, topic: str, payload: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            listener(topic, copy.deepcopy(payload))
+
+
+def _customer_id(order: dict[str, Any]) -> int | None:
+    customer = order.get("customer")
+    return int(customer["id"]) if customer else None
+
+
+def _presentment_current(order: dict[str, Any]) -> Decimal:
+    money = (order.get("current_total_price_set") or {}).get("presentment_money")
+    return Decimal(money["amount"]) if money else Decimal(order["current_total_price"])
+
+
+def _presentment_share(order: dict[str, Any], shop_amount: Decimal) -> Decimal:
+    """Convert a shop-currency refund at the order's own exchange rate."""
+    shop_total = Decimal(order["current_total_price"])
+    if shop_total == 0:
+        return Decimal("0.00")
+    return (shop_amount * _presentment_current(order) / shop_total).quantize(CENT)
