@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import polars as pl
 from polars.testing import assert_frame_equal
 
+from sandbox.expected import expected_customers
+from sandbox.seed import generate_store
 from tasks.aggregates import customer_aggregates
 from tasks.config import MappingConfig, RulesConfig
-from tasks.frames import EXPECTED_SCHEMA
+from tasks.frames import EXPECTED_SCHEMA, orders_frame
+from tasks.shopify.models import OrderRecord
 from tests.tasks.order_stubs import orders
 
 
@@ -133,3 +137,14 @@ def test_mapped_properties_come_from_the_latest_qualifying_order():
 def test_no_orders_give_an_empty_typed_frame():
     """An empty input yields an empty frame that still has EXPECTED_SCHEMA."""
     assert_frame_equal(customer_aggregates(orders(), RulesConfig()), expected())
+
+
+def test_seeded_store_matches_the_independent_oracle():
+    """On the demo store's edge cases (refunds, cancels, tests, guests), webhook-parsed orders aggregate to
+    exactly what the plain-Python oracle in sandbox/expected.py computes from the raw payloads."""
+    store = generate_store()
+    records = [OrderRecord.from_webhook(payload) for payload in store.orders]
+    result = customer_aggregates(orders_frame(records), RulesConfig())
+    oracle = sorted(dataclasses.astuple(customer) for customer in expected_customers(store.orders).values())
+    assert result.rows() == oracle
+    assert result.height > 10
