@@ -134,8 +134,12 @@ def _join_targets(targets: pl.DataFrame, expected: pl.DataFrame, compared: list[
     new = expected.select("customer_id", *(pl.col(name).alias(f"{name}{_NEW}") for name in compared))
     joined = old.join(new.with_columns(__known=pl.lit(True)), on="customer_id", how="left", validate="1:1")
     # A customer with no order in the frame at all (e.g. every order deleted) has no qualifying order either.
-    reset = {"total_spent": pl.lit(0).cast(MONEY), "order_count": pl.lit(0, pl.Int64())}
-    reset["currency"] = pl.col(f"currency{_OLD}")
+    # The currency is the shop's, not the customer's, so a reset keeps it.
+    reset = {
+        "total_spent": pl.lit(0).cast(MONEY),
+        "order_count": pl.lit(0, pl.Int64()),
+        "currency": pl.col(f"currency{_OLD}"),
+    }
     return joined.with_columns(
         pl.when(pl.col("__known"))
         .then(pl.col(f"{name}{_NEW}"))
