@@ -2,60 +2,37 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
 import logging
-import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from starlette.exceptions import StarletteDeprecationWarning
 
 from deployments.receiver import MAX_BODY_BYTES, WEBHOOK_PATH, create_receiver_app
 from deployments.run_trigger import NullRunTrigger
 from tasks.db import create_schema, make_engine, metadata
 from tasks.errors import ConfigError
 from tasks.inbox import Inbox
-from tasks.settings import Settings
-
-with warnings.catch_warnings():
-    # starlette 1.x wants httpx2 for its TestClient; the project pins httpx 0.28.
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
+from tests.deployments.signed_deliveries import (
+    CURRENT_SECRET,
+    ORDER_BODY,
+    ORDER_ID,
+    PREVIOUS_SECRET,
+    SHOP,
+    WEBHOOK_ID,
+    TestClient,
+    receiver_settings,
+    shopify_headers,
+    sign,
+)
 
 REFERENCE = Path("/work/shared/reference/shopify/hmac_test_vectors.json")
-SHOP = "shopsync-demo.myshopify.com"
-CURRENT_SECRET = "current-signing-secret"
-PREVIOUS_SECRET = "previous-signing-secret"
 RECEIVED_AT = datetime(2026, 4, 1, 16, 0, 0, 250000, tzinfo=UTC)
-ORDER_ID = 820982911946154508
-ORDER_BODY = json.dumps({"id": ORDER_ID, "email": "jon@example.com", "total_price": "199.00"}).encode()
-
-
-def sign(body: bytes, secret: str = CURRENT_SECRET) -> str:
-    """Shopify's signature: base64 of HMAC-SHA256 over the raw body (hmac_test_vectors.json)."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def shopify_headers(body: bytes, **overrides: str | None) -> dict[str, str]:
-    """The headers of a genuine delivery of `body`; an override of None drops that header."""
-    headers: dict[str, str | None] = {
-        "X-Shopify-Hmac-Sha256": sign(body),
-        "X-Shopify-Topic": "orders/paid",
-        "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Webhook-Id": "b1234-eefd-4c9e-9520-049845a02082",
-        "X-Shopify-API-Version": "2026-04",
-        "X-Shopify-Triggered-At": "2026-04-01T15:59:59.5Z",
-        "X-Shopify-Event-Id": "evt-42",
-        "Content-Type": "application/json",
-    }
-    headers.update(overrides)
-    return {name: value for name, value in headers.items() if value is not None}
 
 
 @pytest.fixture
@@ -74,10 +51,6 @@ def inbox(engine: Engine) -> Inbox:
 @pytest.fixture
 def trigger() -> NullRunTrigger:
     return NullRunTrigger()
-
-
-def receiver_settings(secrets: str = f"{CURRENT_SECRET},{PREVIOUS_SECRET}") -> Settings:
-    return Settings(_env_file=None, SHOPIFY_WEBHOOK_SECRETS=secrets, SHOPIFY_SHOP_DOMAIN=SHOP)  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -99,8 +72,8 @@ def test_a_verified_order_is_stored_and_a_sync_requested(
     response = client.post(WEBHOOK_PATH, content=ORDER_BODY, headers=shopify_headers(ORDER_BODY))
 
     assert response.status_code == 200
-    assert response.json() == {"status": "accepted", "webhook_id": "b1234-eefd-4c9e-9520-049845a02082"}
-    stored = inbox.get("b1234-eefd-4c9e-9520-049845a02082")
+    assert response.json() == {"status": "accepted", "webhook_id": WEBHOOK_ID}
+    stored = inbox.get(WEBHOOK_ID)
     assert stored is not None
     assert (stored.status, stored.topic, stored.shop_domain, stored.order_id) == (
         "pending",
@@ -374,7 +347,7 @@ def test_logs_carry_no_customer_data(client: TestClient, caplog: pytest.LogCaptu
 
     lines = [record.getMessage() for record in caplog.records if record.name == "shopsync.receiver"]
     assert len(lines) == 1
-    assert "b1234-eefd-4c9e-9520-049845a02082" in lines[0] and "orders/paid" in lines[0]
+    assert WEBHOOK_ID in lines[0] and "orders/paid" in lines[0]
     assert "jon@example.com" not in caplog.text and "199.00" not in caplog.text
 
 
