@@ -171,24 +171,23 @@ def _everyday_spec(
     )
 
 
+# (cumulative probability, (financial status before refunds, refund kind, cancel reason, test)).
+_EVERYDAY_OUTCOMES: tuple[tuple[float, tuple[str, str, str | None, bool]], ...] = (
+    (0.70, ("paid", "none", None, False)),
+    (0.80, ("paid", "partial", None, False)),
+    (0.84, ("paid", "full", None, False)),
+    (0.87, ("authorized", "none", "customer", False)),
+    (0.90, ("paid", "none", None, True)),
+    (0.94, ("pending", "none", None, False)),
+    (0.97, ("authorized", "none", None, False)),
+    (1.00, ("partially_paid", "none", None, False)),
+)
+
+
 def _everyday_outcome(rng: random.Random) -> tuple[str, str, str | None, bool]:
-    """(financial status before refunds, refund kind, cancel reason, test) with a realistic mix."""
+    """A realistic mix: mostly paid, some refunded, cancelled, test or not yet paid."""
     roll = rng.random()
-    if roll < 0.70:
-        return "paid", "none", None, False
-    if roll < 0.80:
-        return "paid", "partial", None, False
-    if roll < 0.84:
-        return "paid", "full", None, False
-    if roll < 0.87:
-        return "authorized", "none", "customer", False
-    if roll < 0.90:
-        return "paid", "none", None, True
-    if roll < 0.94:
-        return "pending", "none", None, False
-    if roll < 0.97:
-        return "authorized", "none", None, False
-    return "partially_paid", "none", None, False
+    return next(outcome for threshold, outcome in _EVERYDAY_OUTCOMES if roll < threshold)
 
 
 def _checkout_email(customer: dict[str, Any] | None, rng: random.Random) -> str:

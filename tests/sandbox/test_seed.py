@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sandbox.expected import expected_customers
 from sandbox.seed import SEED_DEFAULTS, SeedData, customer_by_id, generate_store, order_by_id
 
 
@@ -261,3 +262,11 @@ def test_small_stores_and_invalid_arguments():
         generate_store(now=datetime(2026, 1, 1))
     with pytest.raises(ValueError):
         generate_store(customers=0)
+
+
+def test_some_customers_never_bought_and_some_bought_nothing_that_counts(store):
+    """A customer without orders exists, and one whose every order is cancelled or unpaid."""
+    buyers = {o["customer"]["id"] for o in store.orders if o["customer"]}
+    assert any(c["id"] not in buyers for c in store.customers)
+    expected = expected_customers(store.orders)
+    assert any(e.order_count == 0 and e.total_spent == 0 for e in expected.values())
