@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox.faults import FaultInjectionMiddleware, FaultPlan
 from sandbox.hubspot import batch, contacts, properties, search
 from sandbox.hubspot.config import (
     CONTACTS_READ,
@@ -24,6 +25,7 @@ from sandbox.hubspot.errors import (
     HubSpotError,
     error_response,
     expired_authentication,
+    injected_fault_body,
     invalid_authentication,
     missing_scopes,
     new_correlation_id,
@@ -126,19 +128,28 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(HubSpotError(status, category, message))
 
 
-def create_app(store: HubSpotStore, config: HubSpotSandboxConfig | None = None) -> Starlette:
-    """The sandbox HubSpot app over `store`.
+def create_app(
+    store: HubSpotStore, config: HubSpotSandboxConfig | None = None, faults: FaultPlan | None = None
+) -> Starlette:
+    """The sandbox HubSpot app over `store`, wrapped in fault injection.
 
     Args:
         store: the portal's data; `/_sandbox/reset` returns it to its state at this call.
         config: tokens, limits, search lag and clock (defaults: `HubSpotSandboxConfig()`).
+        faults: the live fault plan (default: no faults until `PUT /_sandbox/faults`).
 
     Returns:
-        A Starlette app serving `/crm/v3/...`, `/crm/.../2026-03/...` and `/_sandbox/...`.
+        A Starlette app serving `/crm/v3/...`, `/crm/.../2026-03/...` and `/_sandbox/...`;
+        `app.state.sandbox` is the `SandboxContext` behind it.
     """
     config = config or HubSpotSandboxConfig()
-    ctx = SandboxContext(store, config, RateLimiter(config), store.checkpoint())
+    plan = faults or FaultPlan()
+    ctx = SandboxContext(store, config, RateLimiter(config), store.checkpoint(), plan)
     routes = [*api_routes(ctx), *sandbox_routes(ctx)]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.sandbox = ctx
+    # Injected faults never reach the app, so they are not counted as served requests.
+    app.add_middleware(
+        FaultInjectionMiddleware, plan=plan, error_body=injected_fault_body, sleep=config.sleep
+    )
     return app

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 CONTACTS_READ = "crm.objects.contacts.read"
@@ -40,4 +41,5 @@ class HubSpotSandboxConfig:
     # which is what "adopt by email, then stamp" needs; changing it is always refused.
     unique_value_only_at_create: bool = False
     clock: Callable[[], float] = field(default=time.monotonic)
-    sleep: Callable[[float], None] = field(default=time.sleep)
+    # Awaited by fault injection for latency and timeouts (tests pass a fake).
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)

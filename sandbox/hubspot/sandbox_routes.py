@@ -1,4 +1,4 @@
-"""`/_sandbox/*`: state for tests and benchmarks, reset, and simulated UI edits.
+"""`/_sandbox/*`: state for tests and benchmarks, reset, simulated UI edits, fault plan.
 
 These routes need no token, are never rate limited and never get faults.
 """
@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox.faults import faults_routes
 from sandbox.hubspot.errors import HubSpotError, PropertyIssue, PropertyValuesInvalid, error_response
 from sandbox.hubspot.records import Contact
 from sandbox.hubspot.values import iso_millis
@@ -64,6 +65,7 @@ def sandbox_routes(ctx: SandboxContext) -> list[BaseRoute]:
     async def reset(request: Request) -> Response:
         ctx.store.restore(ctx.initial_state)
         ctx.limiter.reset()
+        ctx.faults.reset()
         return JSONResponse({"status": "reset"})
 
     async def edit_contact(request: Request) -> Response:
@@ -78,4 +80,5 @@ def sandbox_routes(ctx: SandboxContext) -> list[BaseRoute]:
         Route("/_sandbox/state", get_state, methods=["GET"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/contacts/{contact_id}", edit_contact, methods=["PATCH"]),
+        *faults_routes(ctx.faults),
     ]

@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from sandbox.faults import FaultPlan
 from sandbox.hubspot.config import HubSpotSandboxConfig
 from sandbox.hubspot.errors import validation_error
 from sandbox.hubspot.ratelimit import RateLimiter
@@ -29,6 +30,7 @@ class SandboxContext:
     config: HubSpotSandboxConfig
     limiter: RateLimiter
     initial_state: dict[str, Any]
+    faults: FaultPlan
 
 
 def query_properties(request: Request) -> list[str] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sandbox.hubspot.store import HubSpotStore
 from sandbox.seed import generate_store
 from tests.sandbox.hubspot_sandbox import CONTACTS, FakeClock, make_sandbox
@@ -72,3 +74,19 @@ def test_from_seed_applies_merges_and_indexes_seeded_contacts_at_once() -> None:
         for old_id in survivor.properties["hs_merged_object_ids"].split(";"):  # type: ignore[union-attr]
             assert store.get(old_id) is survivor
     assert len(store.search_view(lag_seconds=3600)) == len(store.contacts())
+
+
+@pytest.mark.parametrize(
+    ("status", "key", "value"),
+    [(423, "category", "LOCKED"), (429, "policyName", "TEN_SECONDLY_ROLLING"), (503, "status", "error")],
+)
+def test_injected_faults_have_hubspot_bodies_and_cost_nothing(status: int, key: str, value: str) -> None:
+    """PUT /_sandbox/faults makes API calls fail HubSpot-style; they are not counted as served."""
+    sb = make_sandbox()
+    plan = {"error_rates": {str(status): 1.0}}
+    assert sb.client.put("/_sandbox/faults", json=plan).status_code == 200
+    response = sb.client.get(CONTACTS)
+    assert response.status_code == status
+    assert response.json()[key] == value
+    assert response.headers["X-HubSpot-Correlation-Id"] == response.json()["correlationId"]
+    assert sb.client.get("/_sandbox/state").json()["counters"]["served"] == 0
