@@ -275,3 +275,23 @@ def test_daily_limit_stops_the_run() -> None:
     with pytest.raises(RateLimitExhausted):
         client.get_property("email")
     assert waits.retried == []
+
+
+def test_injected_locks_throttles_and_outages_are_ridden_out(portal: tuple[Sandbox, HubSpotClient]) -> None:
+    """With 423/429/503 injected on a third of requests, every write lands, waiting as HubSpot asks."""
+    sandbox, client = portal
+    plan = {"error_rates": {"423": 0.15, "429": 0.1, "503": 0.1}, "seed": 5, "paths": "/contacts$"}
+    assert sandbox.client.put("/_sandbox/faults", json=plan).status_code == 200
+    waits = Waits(sandbox)
+    client = HubSpotClient(
+        sandbox.client,
+        retry=retry_policy(sleep=waits.retry),
+        pacer=Pacer(190, 10.0, clock=sandbox.clock, sleep=waits.pace),
+    )
+
+    created = [client.create_contact({"email": f"f{n}@example.com"}) for n in range(30)]
+
+    assert len({contact.id for contact in created}) == 30
+    assert len(sandbox.store.contacts()) == 30
+    assert waits.retried, "the plan injected no faults; pick another seed"
+    assert 10.0 in waits.retried and 2.0 in waits.retried
