@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -61,7 +63,8 @@ async def list_contacts(request: Request, ctx: SandboxContext) -> Response:
         raise validation_error("after must be a numeric cursor", after=[after_raw])
     archived = query_flag(request, "archived")
     pool = ctx.store.archived_contacts() if archived else ctx.store.contacts()
-    remaining = [c for c in pool if int(c.id) >= int(after_raw)]
+    start = bisect.bisect_left(pool, int(after_raw), key=lambda c: int(c.id))
+    remaining = pool[start:]
     page = remaining[:limit]
     names = query_properties(request)
     body: dict[str, object] = {"results": [contact_json(c, ctx.store.schema, names) for c in page]}

@@ -21,6 +21,7 @@ from sandbox.hubspot.errors import (
     validation_error,
 )
 from sandbox.hubspot.index import ALWAYS_INDEXED, SearchIndex
+from sandbox.hubspot.owners import ValueOwners, claims_of
 from sandbox.hubspot.records import Contact
 from sandbox.hubspot.schema import PropertySchema
 from sandbox.hubspot.values import iso_millis, parse_instant
@@ -64,6 +65,7 @@ class HubSpotStore:
         self.index = SearchIndex(clock)
         self._contacts: dict[str, Contact] = {}
         self._redirects: dict[str, str] = {}
+        self._owners = ValueOwners()
         self._next_id = FIRST_CONTACT_ID
 
     @classmethod
@@ -108,11 +110,10 @@ class HubSpotStore:
     def find_by(self, id_property: str, value: str) -> Contact | None:
         """The live contact whose `id_property` equals `value` (email: case-insensitive)."""
         if id_property == "email":
-            wanted = value.strip().lower()
-            hits = (c for c in self.contacts() if (c.properties.get("email") or "").lower() == wanted)
+            holder = self._owners.owner(("email", value.strip().lower()))
         else:
-            hits = (c for c in self.contacts() if c.properties.get(id_property) == value)
-        return next(hits, None)
+            holder = self._owners.owner((f"unique:{id_property}", value))
+        return None if holder is None else self._contacts.get(holder)
 
     def validate(self, properties: Mapping[str, object], *, api_write: bool = True) -> Values:
         """Normalised values for a write; raises PropertyValuesInvalid naming every bad one."""
@@ -128,17 +129,8 @@ class HubSpotStore:
         return normalised
 
     def find_conflict(self, values: Mapping[str, str | None], exclude: str | None = None) -> str | None:
-        """Id of another live contact already holding this email or unique value."""
-        email = (values.get("email") or "").lower()
-        unique = [(n, values.get(n)) for n in self.schema.unique_names() if values.get(n)]
-        for contact in self.contacts():
-            if contact.id == exclude:
-                continue
-            if email and email in emails_of(contact):
-                return contact.id
-            if any(contact.properties.get(name) == value for name, value in unique):
-                return contact.id
-        return None
+        """Id of another live contact already holding one of these emails or unique values."""
+        return self._owners.conflict(claims_of(values, self.schema.unique_names()), exclude)
 
     def prepare_create(self, properties: Mapping[str, object], *, api_write: bool = True) -> Values:
         """Checked values for a new contact; raises 400 (bad values) or 409 (taken)."""
@@ -158,7 +150,7 @@ class HubSpotStore:
         values["lastmodifieddate"] = iso_millis(modified)
         contact = Contact(contact_id, values, created, modified)
         self._contacts[contact_id] = contact
-        self.index.record(contact, indexed_at)
+        self._touch(contact, indexed_at, bump=False)
         return contact
 
     def create_contact(
@@ -217,6 +209,7 @@ class HubSpotStore:
         if contact is None:
             raise object_not_found(contact_id)
         contact.archived = True
+        self._owners.drop(contact.id)
         self._touch(contact)
 
     def merge(self, primary_id: str, merged_id: str, *, indexed_at: float | None = None) -> Contact:
@@ -240,6 +233,7 @@ class HubSpotStore:
             values["hs_additional_emails"] = ";".join(sorted(extra))
         for old in (primary, absorbed):
             del self._contacts[old.id]
+            self._owners.drop(old.id)
             self._redirects[old.id] = contact.id
             self.index.remove(old.id, indexed_at)
         self._contacts[contact.id] = contact
@@ -269,9 +263,13 @@ class HubSpotStore:
                 message = f"Property {name} has unique values and cannot be changed once set"
                 raise HubSpotError(400, "VALIDATION_ERROR", message, context={"propertyName": [name]})
 
-    def _touch(self, contact: Contact, indexed_at: float | None = None) -> None:
-        contact.updated_at = self.now()
-        contact.properties["lastmodifieddate"] = iso_millis(contact.updated_at)
+    def _touch(self, contact: Contact, indexed_at: float | None = None, bump: bool = True) -> None:
+        """Bump `lastmodifieddate` (unless a new record), then refresh owners and search."""
+        if bump:
+            contact.updated_at = self.now()
+            contact.properties["lastmodifieddate"] = iso_millis(contact.updated_at)
+        if not contact.archived:
+            self._owners.hold(contact.id, claims_of(contact.properties, self.schema.unique_names()))
         self.index.record(contact, indexed_at)
 
     def _new_id(self) -> str:
@@ -279,7 +277,8 @@ class HubSpotStore:
         return str(self._next_id - 1)
 
     def _all_sorted(self) -> list[Contact]:
-        return sorted(self._contacts.values(), key=lambda c: int(c.id))
+        # Ids only grow and records are inserted once, so insertion order is id order.
+        return list(self._contacts.values())
 
 
 def emails_of(contact: Contact) -> set[str]:
