@@ -70,6 +70,16 @@ class ShopifyClient:
         self._timezone = ZoneInfo(shop_timezone) if isinstance(shop_timezone, str) else shop_timezone
         self._endpoint = GraphQLEndpoint(http, graphql_url, self._retry, CostPacer(sleep=sleep, clock=clock))
 
+    def __enter__(self) -> ShopifyClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the underlying HTTP client."""
+        self._http.close()
+
     def _execute(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return self._endpoint.execute(query, variables)
 
