@@ -230,3 +230,14 @@ def test_archived_contacts_are_listed_only_with_archived_true() -> None:
     archived = sb.client.get(CONTACTS, params={"archived": "true"}).json()["results"]
     assert live == [kept]
     assert [(r["id"], r["archived"]) for r in archived] == [(gone, True)]
+
+
+def test_emails_stay_taken_after_a_merge_and_are_freed_by_archiving() -> None:
+    """An absorbed email conflicts with the merged record; an archived contact's email is free."""
+    sb = make_sandbox()
+    a, b = sb.create(email="a@x.com")["id"], sb.create(email="b@x.com")["id"]
+    merged = sb.client.post(f"{CONTACTS}/merge", json={"primaryObjectId": a, "objectIdToMerge": b}).json()
+    again = sb.client.post(CONTACTS, json={"properties": {"email": "B@x.com"}})
+    assert EXISTING_ID.search(again.json()["message"]).group(1) == merged["id"]  # type: ignore[union-attr]
+    sb.client.delete(f"{CONTACTS}/{merged['id']}")
+    assert sb.client.post(CONTACTS, json={"properties": {"email": "b@x.com"}}).status_code == 201
