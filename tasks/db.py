@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +29,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 _IMMEDIATE = "shopsync_begin_immediate"
 # Modules whose tables live on `metadata`; imported lazily because they import this module.
 _TABLE_MODULES = ("tasks.inbox", "tasks.ledger")
+# One writer at a time per SQLite engine inside this process: threads then queue on a lock in microseconds
+# instead of SQLite's busy handler, which sleeps in steps of up to 100 ms (the receiver's ack-latency tail).
+_SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
 def make_engine(url: str) -> Engine:
@@ -47,6 +52,7 @@ def make_engine(url: str) -> Engine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed)
+    _SQLITE_WRITE_LOCKS[engine] = threading.Lock()
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
@@ -76,13 +82,19 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that intends to write: on SQLite it takes the write lock before reading anything.
 
-    Taking the lock first means a read-then-write sequence can never fail with SQLITE_BUSY half-way, which
-    the busy timeout would not retry.
+    Taking the lock first (BEGIN IMMEDIATE) means a read-then-write sequence can never fail with SQLITE_BUSY
+    half-way, which the busy timeout would not retry. Threads of this process also queue on an in-process
+    lock first, so only writers in other processes ever meet SQLite's sleeping busy handler.
     """
-    with engine.connect() as connection:
+    with _write_lock(engine), engine.connect() as connection:
         connection.execution_options(**{_IMMEDIATE: True})
         with connection.begin():
             yield connection
+
+
+def _write_lock(engine: Engine) -> AbstractContextManager[object]:
+    lock = _SQLITE_WRITE_LOCKS.get(engine)
+    return nullcontext() if lock is None else lock
 
 
 def dialect_insert(engine: Engine, table: Table) -> postgresql.Insert | sqlite.Insert:

@@ -114,7 +114,7 @@ class Inbox:
         statement = insert.on_conflict_do_nothing(index_elements=["webhook_id"]).returning(
             self._table.c.webhook_id
         )
-        with self._engine.begin() as connection:
+        with write_transaction(self._engine) as connection:
             return connection.execute(statement).first() is not None
 
     def claim(self, limit: int, worker_id: str, lease_seconds: float) -> list[Delivery]:
