@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     hubspot_requests_per_10s: int = Field(default=190, validation_alias="HUBSPOT_REQUESTS_PER_10S")
     data_dir: Path = Field(default=DEFAULT_DATA_DIR, validation_alias="SHOPSYNC_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="SHOPSYNC_DATABASE_URL")
+    shopify_block: str | None = Field(default=None, validation_alias="SHOPSYNC_SHOPIFY_BLOCK")
+    hubspot_block: str | None = Field(default=None, validation_alias="SHOPSYNC_HUBSPOT_BLOCK")
     config_path: Path = Field(default=Path("shopsync.toml"), validation_alias="SHOPSYNC_CONFIG")
 
     @field_validator("shopify_webhook_secrets", mode="before")

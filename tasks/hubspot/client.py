@@ -74,6 +74,10 @@ class HubSpotClient:
             search_pacer if search_pacer is not None else Pacer(SEARCH_REQUESTS_PER_SECOND, 1.0)
         )
 
+    def close(self) -> None:
+        """Close the underlying HTTP client (its connection pool)."""
+        self._http.close()
+
     def _request(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None
     ) -> httpx.Response:
