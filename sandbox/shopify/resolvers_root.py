@@ -11,12 +11,12 @@ from sandbox.shopify.bulk import BulkOperation, BulkQueryInvalid
 from sandbox.shopify.resolvers_connection import (
     Info,
     Record,
-    by_timestamp,
     context_of,
     gid,
     gid_number,
     paginate,
     parse_gid,
+    timestamp_key,
 )
 from sandbox.shopify.resolvers_customers import customer_connection
 from sandbox.shopify.resolvers_orders import Resolver, order_connection
@@ -130,7 +130,7 @@ def _webhook_subscriptions(_root: Any, info: Info, **args: Any) -> Record:
     matching = [s for s in subscriptions if not topics or s["topic"] in topics]
     if args.get("uri"):
         matching = [s for s in matching if s["uri"] == args["uri"]]
-    return paginate(matching, by_timestamp("createdAt"), args, info)
+    return paginate(matching, lambda s: (timestamp_key(s["createdAt"]), gid_number(s["id"])), args, info)
 
 
 def _create_webhook_subscription(

@@ -70,13 +70,12 @@ class LeakyBucket:
 
 def cost_extension(bucket: LeakyBucket, requested: int, actual: int | None) -> dict[str, Any]:
     """The `extensions` member every cost-checked response carries."""
-    return {
-        "cost": {
-            "requestedQueryCost": requested,
-            "actualQueryCost": actual,
-            "throttleStatus": bucket.status(),
-        }
+    cost = {
+        "requestedQueryCost": requested,
+        "actualQueryCost": actual,
+        "throttleStatus": bucket.status(),
     }
+    return {"extensions": {"cost": cost}}
 
 
 def throttled_error() -> dict[str, Any]:
