@@ -49,7 +49,9 @@ class OrderRecord(BaseModel):
     source_name: str | None
     order_tags: tuple[str, ...]
     customer_tags: tuple[str, ...]
+    # Distinct and ascending, so both dialects agree whatever order the line items come in.
     product_ids: tuple[int, ...]
+    # Aligned with product_ids ("" for a product without a type); None until resolved (webhooks).
     product_types: tuple[str, ...] | None
 
     @classmethod
@@ -230,7 +232,7 @@ def _webhook_product_ids(payload: Mapping[str, Any]) -> tuple[int, ...]:
         product_id = item.get("product_id") if isinstance(item, Mapping) else None
         if product_id is not None:
             product_ids[parsing.int_id(product_id, field)] = None
-    return tuple(product_ids)
+    return tuple(sorted(product_ids))
 
 
 def _graphql_legacy_id(node: Mapping[str, Any], resource: str, gid_field: str) -> int:
@@ -247,7 +249,7 @@ def _graphql_legacy_id(node: Mapping[str, Any], resource: str, gid_field: str) -
 
 
 def _graphql_products(node: Mapping[str, Any]) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """Distinct product ids of the line items, with each product's type at the same position."""
+    """Distinct product ids of the line items (ascending), with each product's type at the same position."""
     types_by_product: dict[int, str] = {}
     for index, item in enumerate(_list(parsing.dig(node, "lineItems.nodes"), "lineItems.nodes")):
         product = item.get("product") if isinstance(item, Mapping) else None
@@ -259,7 +261,8 @@ def _graphql_products(node: Mapping[str, Any]) -> tuple[tuple[int, ...], tuple[s
             product.get("productType"), f"lineItems.nodes[{index}].product.productType"
         )
         types_by_product.setdefault(product_id, product_type or "")
-    return tuple(types_by_product), tuple(types_by_product.values())
+    product_ids = tuple(sorted(types_by_product))
+    return product_ids, tuple(types_by_product[product_id] for product_id in product_ids)
 
 
 def _list(value: object, field: str) -> Sequence[Any]:

@@ -11,6 +11,10 @@ from collections.abc import Callable
 
 from tasks.shopify.graphql_models import QueryCost, ThrottleStatus
 
+# Aim one point above the need: the bucket refills continuously while replies report rounded points, and a
+# query paced to land exactly on its cost can be throttled by a rounding hair.
+_HEADROOM_POINTS = 1.0
+
 
 def throttled_wait(cost: QueryCost | None) -> float | None:
     """Seconds until the bucket can pay for the throttled query: (requested - available) / restore rate.
@@ -63,9 +67,9 @@ class CostPacer:
         needed = self._requested_cost.get(document)
         if status is None or needed is None or status.restore_rate <= 0:
             return 0.0
-        if needed > status.maximum_available:
+        if needed + _HEADROOM_POINTS > status.maximum_available:
             # The bucket can never hold it; waiting would not help, so let Shopify answer.
             return 0.0
         restored = (self._clock() - self._observed_at) * status.restore_rate
         available = min(status.maximum_available, status.currently_available + restored)
-        return needed - available
+        return needed + _HEADROOM_POINTS - available

@@ -201,5 +201,5 @@ def test_bulk_file_orders_become_records(tmp_path: Path) -> None:
     [record] = list(iter_bulk_orders(path, ZoneInfo("America/New_York")))
 
     assert record.order_id == 5
-    assert record.product_ids == (PRODUCT_ID, 7)
-    assert record.product_types == ("Shirts", "")
+    assert record.product_ids == (7, PRODUCT_ID)
+    assert record.product_types == ("", "Shirts")

@@ -25,7 +25,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 
 def test_webhook_payload_becomes_a_normalised_record() -> None:
-    """Exact int64 ids, shop money as Decimal, UTC times, lowercased email and tags, distinct product ids."""
+    """Exact int64 ids, Decimal shop money, UTC times, lowercased email and tags, sorted distinct products."""
     record = OrderRecord.from_webhook(webhook_payload())
 
     assert record.order_id == ORDER_ID
@@ -39,7 +39,7 @@ def test_webhook_payload_becomes_a_normalised_record() -> None:
     assert record.updated_at == datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
     assert record.order_tags == ("vip", "wholesale")
     assert record.customer_tags == ("newsletter", "returning")
-    assert record.product_ids == (PRODUCT_ID, 7)
+    assert record.product_ids == (7, PRODUCT_ID)
     assert record.product_types is None
     assert (record.cancelled, record.test, record.financial_status, record.source_name) == (
         False,
@@ -159,8 +159,8 @@ def test_graphql_node_becomes_the_same_record_shape() -> None:
     assert record.financial_status == "partially_refunded"
     assert record.order_tags == ("gift", "rush")
     assert record.customer_tags == ("vip",)
-    assert record.product_ids == (PRODUCT_ID, 7)
-    assert record.product_types == ("Shirts", "")
+    assert record.product_ids == (7, PRODUCT_ID)
+    assert record.product_types == ("", "Shirts")
     assert record.source_name == "pos"
 
 
@@ -256,5 +256,5 @@ def test_with_product_types_lines_up_with_product_ids() -> None:
     """Resolved types sit at the position of their product id; a product Shopify no longer has gets ""."""
     record = OrderRecord.from_webhook(webhook_payload())
     resolved = record.with_product_types({PRODUCT_ID: "Shirts"})
-    assert resolved.product_types == ("Shirts", "")
+    assert resolved.product_types == ("", "Shirts")
     assert record.product_types is None

@@ -69,5 +69,5 @@ def test_resolve_fills_a_webhook_records_product_types() -> None:
     """A webhook record (types None) comes back with types aligned to its product ids."""
     record = OrderRecord.from_webhook(webhook_payload())
     resolved = ProductTypeCache(CountingCatalog(), clock=FakeClock()).resolve(record)
-    assert resolved.product_ids == (PRODUCT_ID, 7)
-    assert resolved.product_types == ("Shirts", "")
+    assert resolved.product_ids == (7, PRODUCT_ID)
+    assert resolved.product_types == ("", "Shirts")
