@@ -1,0 +1,68 @@
+"""Flow `sync-shopify-orders`: drain the webhook inbox into the order ledger and HubSpot.
+
+Started by the receiver (one run per burst window) and by a safety schedule that picks up whatever the
+receiver could not hand over. Two runs at once are safe: deliveries are claimed with a lease.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from tasks.order_sync import DeliveryOutcome, delivery_outcomes
+from tasks.runtime import open_runtime
+from tasks.sync_naming import rename_current_run
+from tasks.sync_tasks import (
+    claim_deliveries,
+    finish_deliveries,
+    publish_sync_report,
+    record_deliveries,
+    release_deliveries,
+    sync_customers,
+)
+
+
+@flow(name="sync-shopify-orders")
+def sync_shopify_orders(batch_size: int = 100, max_batches: int = 50) -> dict[str, int]:
+    """Sync pending webhook deliveries in batches until the inbox is empty (or `max_batches` is reached).
+
+    Args:
+        batch_size: Deliveries claimed per batch (HubSpot writes go out in chunks of at most 100).
+        max_batches: Upper bound of batches per run; the next run continues where this one stopped.
+
+    Returns:
+        Counts of delivery outcomes and contact writes.
+    """
+    logger = get_run_logger()
+    worker_id = f"flow-run-{flow_run.get_id() or 'local'}"
+    outcomes: list[DeliveryOutcome] = []
+    contacts: Counter[str] = Counter()
+    contact_ids: dict[int, str] = {}
+    with open_runtime() as runtime:
+        for _ in range(max_batches):
+            deliveries = claim_deliveries(runtime, batch_size, worker_id)
+            if not deliveries:
+                break
+            try:
+                batch = record_deliveries(runtime, deliveries)
+                report, reasons, unchanged = sync_customers(runtime, batch.customer_ids)
+            except Exception:
+                release_deliveries(runtime, deliveries, worker_id)
+                raise
+            batch_outcomes = delivery_outcomes(deliveries, batch, reasons, report)
+            finish_deliveries(runtime, batch_outcomes)
+            outcomes.extend(batch_outcomes)
+            contacts.update(outcome.action for outcome in report.outcomes)
+            contacts["unchanged"] += unchanged
+            contact_ids.update(
+                (o.customer_id, o.contact_id) for o in report.outcomes if o.customer_id and o.contact_id
+            )
+        publish_sync_report(outcomes, contact_ids)
+    summary: dict[str, int] = dict(Counter(outcome.status for outcome in outcomes))
+    summary.update((f"contacts_{action}", count) for action, count in contacts.items())
+    summary["deliveries"] = len(outcomes)
+    rename_current_run(summary)
+    logger.info("Synced %d deliveries: %s", len(outcomes), summary)
+    return summary

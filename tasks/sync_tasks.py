@@ -1,0 +1,96 @@
+"""Prefect tasks of the real-time sync: each one calls a step of `tasks.order_sync` and nothing more.
+
+Tasks take the run's `Runtime` (clients, database) and are never cached: their inputs hold live clients,
+and every step is idempotent on its own (ledger newest-wins, absolute HubSpot values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
+
+from tasks.contact_writer import WriteReport
+from tasks.inbox import Delivery
+from tasks.order_sync import (
+    DeliveryOutcome,
+    RecordedBatch,
+    expected_for,
+    parse_deliveries,
+    record_orders,
+    write_customers,
+)
+from tasks.runtime import Runtime
+
+LEASE_SECONDS = 300.0
+ARTIFACT_ROWS = 500
+
+
+@task(cache_policy=NO_CACHE)
+def claim_deliveries(runtime: Runtime, limit: int, worker_id: str) -> list[Delivery]:
+    """Claim up to `limit` pending deliveries for this run (safe with other runs claiming at once)."""
+    return runtime.inbox.claim(limit, worker_id, LEASE_SECONDS)
+
+
+@task(cache_policy=NO_CACHE)
+def record_deliveries(runtime: Runtime, deliveries: Sequence[Delivery]) -> RecordedBatch:
+    """Parse the deliveries' orders and upsert them into the ledger (newest `updated_at` wins)."""
+    batch = parse_deliveries(deliveries, runtime.shopify.fetch_orders_by_ids)
+    resolve = runtime.product_types.resolve if runtime.config.rules.uses_product_types else None
+    return record_orders(batch, runtime.ledger, resolve)
+
+
+@task(cache_policy=NO_CACHE)
+def sync_customers(
+    runtime: Runtime, customer_ids: Sequence[int]
+) -> tuple[WriteReport, dict[int, str | None], int]:
+    """Recompute the customers' purchase facts from the ledger and write what differs to HubSpot."""
+    expected, reasons = expected_for(customer_ids, runtime.ledger, runtime.config)
+    report, unchanged = write_customers(runtime.hubspot, expected, runtime.config)
+    return report, reasons, unchanged
+
+
+@task(cache_policy=NO_CACHE)
+def finish_deliveries(runtime: Runtime, outcomes: Sequence[DeliveryOutcome]) -> None:
+    """Record each delivery's final status and reason in the inbox."""
+    for outcome in outcomes:
+        runtime.inbox.finish(outcome.webhook_id, outcome.status, outcome.reason)
+
+
+@task(cache_policy=NO_CACHE)
+def release_deliveries(runtime: Runtime, deliveries: Sequence[Delivery], worker_id: str) -> int:
+    """Hand claimed deliveries back to the inbox after a failure, so the next run retries them at once."""
+    return runtime.inbox.release([delivery.webhook_id for delivery in deliveries], worker_id)
+
+
+@task(cache_policy=NO_CACHE)
+def publish_sync_report(outcomes: Sequence[DeliveryOutcome], contact_ids: dict[int, str]) -> None:
+    """A table artifact of order → customer → outcome, and one event per order so it is findable in the UI."""
+    rows = [
+        {
+            "order_id": str(o.order_id) if o.order_id is not None else "",
+            "customer_id": str(o.customer_id) if o.customer_id is not None else "",
+            "hubspot_contact": contact_ids.get(o.customer_id, "") if o.customer_id is not None else "",
+            "topic": o.topic,
+            "outcome": o.status,
+            "reason": o.reason or "",
+        }
+        for o in outcomes
+    ]
+    if rows:
+        create_table_artifact(
+            rows[:ARTIFACT_ROWS],
+            key="sync-outcomes",
+            description=f"{len(rows)} deliveries (first {ARTIFACT_ROWS} shown): order → customer → outcome",
+        )
+    for outcome in outcomes:
+        if outcome.order_id is None:
+            continue
+        emit_event(
+            event=f"shopsync.order.{outcome.status}",
+            resource={"prefect.resource.id": f"shopify.order.{outcome.order_id}"},
+            payload={"topic": outcome.topic, "reason": outcome.reason, "customer_id": outcome.customer_id},
+        )
