@@ -131,6 +131,17 @@ def test_auth_refusal_fails_fast_with_shopifys_message(status: int) -> None:
     assert len(server.requests) == 1
 
 
+def test_internal_error_inside_a_200_reply_is_retried() -> None:
+    """A 200 carrying errors[].extensions.code INTERNAL_SERVER_ERROR is transient and retried with backoff."""
+    error = {"message": "Internal error. Looks like something went wrong on our end.",
+             "extensions": {"code": "INTERNAL_SERVER_ERROR"}}  # fmt: skip
+    server = ScriptedShopify([httpx.Response(200, json={"errors": [error]}), data_reply({"nodes": []})])
+    clock = FakeClock()
+
+    assert make_client(server, clock).product_types([1]) == {}
+    assert len(server.requests) == 2 and len(clock.sleeps) == 1
+
+
 def test_graphql_errors_fail_with_their_messages() -> None:
     """Non-throttle GraphQL errors (e.g. MAX_COST_EXCEEDED) fail at once with Shopify's message."""
     error = {"message": "Query cost is 52252, which exceeds the single query max cost limit (1000).",
