@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine
 
+from tasks.db import make_engine
 from tasks.inbox import Delivery, Inbox
 from tests.tasks.db_backends import BACKENDS, open_engine
 
 START = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+PeerInboxes = Callable[[int], list[Inbox]]
 
 
 class Clock:
@@ -55,6 +58,21 @@ def delivery(number: int, *, topic: str = "orders/paid", status: str = "pending"
         order_id=order_id,
         status=status,  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture
+def peer_inboxes(engine: Engine) -> Iterator[Callable[[int], list[Inbox]]]:
+    """Inboxes on their own engines over the same database, like separate processes (no shared pool/lock)."""
+    url = engine.url.render_as_string(hide_password=False)
+    peers: list[Engine] = []
+
+    def make(count: int) -> list[Inbox]:
+        peers.extend(make_engine(url) for _ in range(count))
+        return [Inbox(peer) for peer in peers[-count:]]
+
+    yield make
+    for peer in peers:
+        peer.dispose()
 
 
 def webhook_ids(count: int) -> list[str]:
@@ -104,16 +122,17 @@ def test_stored_delivery_round_trips_exactly(inbox: Inbox) -> None:
     assert stored.payload_object() == {"id": 820982911946154508, "name": "Zoë"}
 
 
-def test_concurrent_adds_of_one_webhook_store_it_once(inbox: Inbox) -> None:
-    """Receivers racing on the same webhook id: exactly one of them sees it as new."""
+def test_concurrent_adds_of_one_webhook_store_it_once(inbox: Inbox, peer_inboxes: PeerInboxes) -> None:
+    """Receivers in separate processes racing on one webhook id: exactly one of them sees it as new."""
+    receivers = peer_inboxes(4)
     results: list[bool] = []
     barrier = threading.Barrier(4)
 
-    def add() -> None:
+    def add(receiver: Inbox) -> None:
         barrier.wait()
-        results.append(inbox.add(delivery(7)))
+        results.append(receiver.add(delivery(7)))
 
-    threads = [threading.Thread(target=add) for _ in range(4)]
+    threads = [threading.Thread(target=add, args=(receiver,)) for receiver in receivers]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -148,15 +167,16 @@ def test_claim_leases_the_oldest_pending_deliveries(inbox: Inbox, clock: Clock) 
     }
 
 
-def test_two_concurrent_claimers_never_claim_a_row_twice(inbox: Inbox) -> None:
-    """Two workers claiming in small batches at once split the rows between them without overlap."""
+def test_two_concurrent_claimers_never_claim_a_row_twice(inbox: Inbox, peer_inboxes: PeerInboxes) -> None:
+    """Two sync runs (own engines, as in two processes) claiming at once split the rows without overlap."""
     webhook_ids = fill(inbox, 120)
+    claimers = dict(zip(("a", "b"), peer_inboxes(2), strict=True))
     claimed: dict[str, list[str]] = {"a": [], "b": []}
     barrier = threading.Barrier(2)
 
     def drain(worker: str) -> None:
         barrier.wait()
-        while batch := inbox.claim(limit=7, worker_id=worker, lease_seconds=300):
+        while batch := claimers[worker].claim(limit=7, worker_id=worker, lease_seconds=300):
             claimed[worker].extend(item.webhook_id for item in batch)
 
     threads = [threading.Thread(target=drain, args=(worker,)) for worker in claimed]
