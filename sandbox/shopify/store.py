@@ -95,6 +95,7 @@ class ShopifyStore:
         """Return to the records the store was created with."""
         orders, customers, products, subscriptions = copy.deepcopy(self._initial)
         self._orders: dict[int, dict[str, Any]] = {}
+        self._orders_by_customer: dict[int, dict[int, None]] = {}
         self._customers: dict[int, dict[str, Any]] = {c["id"]: c for c in customers}
         self._products: dict[int, dict[str, Any]] = {p["id"]: p for p in products}
         self.webhook_subscriptions: list[dict[str, Any]] = subscriptions
@@ -132,7 +133,7 @@ class ShopifyStore:
 
     def customer_orders(self, customer_id: int) -> list[dict[str, Any]]:
         """Orders placed by this customer."""
-        return [o for o in self._orders.values() if _customer_id(o) == customer_id]
+        return [self._orders[i] for i in self._orders_by_customer.get(customer_id, {})]
 
     def upsert_order(self, payload: dict[str, Any]) -> None:
         """Insert or replace a REST-shaped order as given (no timestamp is bumped)."""
@@ -203,7 +204,13 @@ class ShopifyStore:
         )
 
     def _put_order(self, order: dict[str, Any]) -> None:
+        previous = self._orders.get(order["id"])
+        if previous is not None and (old_customer := _customer_id(previous)) is not None:
+            self._orders_by_customer.get(old_customer, {}).pop(order["id"], None)
         self._orders[order["id"]] = order
+        if (customer_id := _customer_id(order)) is not None:
+            # A dict keeps insertion order and makes re-assigning an order O(1).
+            self._orders_by_customer.setdefault(customer_id, {})[order["id"]] = None
         customer = order.get("customer")
         # Orders created over HTTP may bring a customer the shop has not seen yet.
         if customer and customer["id"] not in self._customers:

@@ -111,7 +111,7 @@ def test_refund_beyond_the_current_total_is_refused() -> None:
 
 
 def test_upserted_order_is_visible_and_reset_restores_the_seed() -> None:
-    """POST /_sandbox/orders adds an order (and its new customer); reset returns to the start."""
+    """POST /_sandbox/orders adds or moves orders (and new customers); reset returns to the start."""
     sandbox = _sandbox()
     newcomer = make_customer(9, email="new@example.com")
     order = make_order(50, customer=newcomer)
@@ -124,6 +124,13 @@ def test_upserted_order_is_visible_and_reset_restores_the_seed() -> None:
     state = sandbox.client.get("/_sandbox/state").json()
     assert order["id"] in [o["id"] for o in state["orders"]]
     assert newcomer["id"] in [c["id"] for c in state["customers"]]
+    moved = {**sandbox.store.orders()[0], "customer": newcomer}
+    assert sandbox.client.post("/_sandbox/orders", json=moved).status_code == 200
+    counts = sandbox.data(
+        "query($id: ID!) { customer(id: $id) { numberOfOrders amountSpent { amount } } }",
+        {"id": f"gid://shopify/Customer/{newcomer['id']}"},
+    )
+    assert counts["customer"] == {"numberOfOrders": "2", "amountSpent": {"amount": "200.0"}}
     assert sandbox.client.post("/_sandbox/reset").status_code == 200
     assert len(sandbox.client.get("/_sandbox/state").json()["orders"]) == 3
 
