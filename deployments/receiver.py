@@ -7,6 +7,7 @@ inbox row. Prefect is asked for a run off the request path (see `run_trigger.py`
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Callable
@@ -262,8 +263,15 @@ def run_receiver(host: str, port: int, settings: Settings, trigger: RunTrigger |
     app = create_receiver_app(settings, Inbox(engine), run_trigger)
     try:
         # Our own line per delivery replaces the access log (which would double every line).
-        uvicorn.run(app, host=host, port=port, access_log=False)
+        uvicorn.run(app, host=host, port=port, access_log=False, log_config=_log_config())
     finally:
         if isinstance(run_trigger, PrefectRunTrigger):
             run_trigger.close()
         engine.dispose()
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging setup plus our `shopsync.*` loggers at INFO through its default handler."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["shopsync"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
