@@ -29,6 +29,85 @@ def sandbox(
 
 
 @app.command()
+def receiver(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8730, help="Port to bind."),
+) -> None:
+    """Serve the Shopify webhook receiver (POST /webhooks/shopify, GET /healthz)."""
+    from deployments.receiver import run_receiver
+    from tasks.settings import get_settings
+
+    run_receiver(host, port, get_settings())
+
+
+@app.command()
+def sync(
+    batch_size: int = typer.Option(100, help="Deliveries per batch."),
+) -> None:
+    """Run the sync flow once, now: drain the webhook inbox into HubSpot."""
+    from flows.sync_orders import sync_shopify_orders
+
+    summary = sync_shopify_orders(batch_size=batch_size)
+    typer.echo(summary)
+
+
+@app.command()
+def replay(
+    webhook_id: list[str] = typer.Argument(None, help="Deliveries to replay; all failed ones when omitted."),
+    run: bool = typer.Option(True, help="Run the sync flow right after re-queueing."),
+) -> None:
+    """Re-queue failed deliveries (after fixing their cause) and sync them again."""
+    from tasks.inbox import Inbox
+    from tasks.runtime import database
+    from tasks.settings import get_settings
+
+    inbox = Inbox(database(get_settings().sqlalchemy_url))
+    for delivery in inbox.failed(limit=1000) if not webhook_id else []:
+        typer.echo(f"{delivery.webhook_id}  {delivery.topic}  order {delivery.order_id}: {delivery.reason}")
+    requeued = inbox.requeue(webhook_id or None)
+    typer.echo(f"re-queued {requeued} deliveries")
+    if run and requeued:
+        from flows.sync_orders import sync_shopify_orders
+
+        typer.echo(sync_shopify_orders())
+
+
+@app.command()
+def setup(
+    budgets: bool = typer.Option(True, help="Create the shared API budgets (needs a Prefect server)."),
+    alerts: str | None = typer.Option(
+        None, help='Notification Block "type/name" to alert on failed runs and drift, e.g. slack-webhook/ops.'
+    ),
+) -> None:
+    """Create HubSpot properties, shared API budgets and alerting automations (idempotent)."""
+    from flows.setup import setup_shopsync
+
+    typer.echo(setup_shopsync(budgets=budgets, alerts_block=alerts))
+
+
+@app.command(name="serve")
+def serve_command(
+    with_receiver: bool = typer.Option(False, "--receiver", help="Also serve the webhook receiver."),
+    host: str = typer.Option("127.0.0.1", help="Receiver interface."),
+    port: int = typer.Option(8730, help="Receiver port."),
+    limit: int = typer.Option(4, help="Flow runs executing at once."),
+) -> None:
+    """Serve every deployment of prefect.yaml from this process (and optionally the receiver)."""
+    from deployments.serve import serve_all
+
+    if with_receiver:
+        import threading
+
+        from deployments.receiver import run_receiver
+        from tasks.settings import get_settings
+
+        threading.Thread(
+            target=run_receiver, args=(host, port, get_settings()), name="receiver", daemon=True
+        ).start()
+    serve_all(limit=limit)
+
+
+@app.command()
 def demo(
     no_wait: bool = typer.Option(False, "--no-wait", help="Exit when the story is told (for CI)."),
     seed: int = typer.Option(7, help="Seed of the generated store."),
