@@ -50,11 +50,14 @@ class RecordedBatch:
     orders: dict[str, OrderRecord] = field(default_factory=dict)  # by webhook id
     invalid: dict[str, str] = field(default_factory=dict)  # webhook id → reason
     changed_order_ids: list[int] = field(default_factory=list)
+    # Customers the ledger had for these orders before the upsert: an order moved to another customer
+    # changes the previous owner's totals too.
+    previous_customer_ids: list[int] = field(default_factory=list)
 
     @property
     def customer_ids(self) -> list[int]:
         ids = {record.customer_id for record in self.orders.values() if record.customer_id is not None}
-        return sorted(ids)
+        return sorted(ids | set(self.previous_customer_ids))
 
 
 def parse_deliveries(
@@ -105,6 +108,9 @@ def record_orders(
     """Resolve product types when rules need them, then upsert into the ledger (newest `updated_at` wins)."""
     if resolve_product_types is not None:
         batch.orders = {key: resolve_product_types(record) for key, record in batch.orders.items()}
+    batch.previous_customer_ids = ledger.customers_touched(
+        record.order_id for record in batch.orders.values()
+    )
     batch.changed_order_ids = ledger.upsert(batch.orders.values())
     return batch
 
