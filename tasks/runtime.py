@@ -20,6 +20,7 @@ from tasks.hubspot.client import HubSpotClient
 from tasks.hubspot.credentials import HubSpotCredentials
 from tasks.inbox import Inbox
 from tasks.ledger import Ledger
+from tasks.rate_budget import HUBSPOT_WRITE, BudgetedPacer
 from tasks.settings import Settings, get_settings
 from tasks.shopify.client import ShopifyClient
 from tasks.shopify.credentials import ShopifyCredentials
@@ -65,13 +66,22 @@ def hubspot_credentials(settings: Settings) -> HubSpotCredentials:
     return HubSpotCredentials.from_settings(settings)
 
 
+def _hubspot_client(settings: Settings) -> HubSpotClient:
+    credentials = hubspot_credentials(settings)
+    if not settings.rate_budgets:
+        return credentials.get_client()
+    # Draw every request from the Prefect budget all runs share, on top of this process's own window.
+    pacer = BudgetedPacer(HUBSPOT_WRITE, credentials.requests_per_10s, 10.0)
+    return credentials.get_client(pacer=pacer)
+
+
 @contextmanager
 def open_runtime(settings: Settings | None = None) -> Iterator[Runtime]:
     """Build the runtime; HTTP clients are closed when the block exits."""
     settings = settings or get_settings()
     engine = database(settings.sqlalchemy_url)
     shopify = shopify_credentials(settings).get_client()
-    hubspot = hubspot_credentials(settings).get_client()
+    hubspot = _hubspot_client(settings)
     try:
         yield Runtime(
             settings=settings,

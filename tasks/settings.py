@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias="SHOPSYNC_DATABASE_URL")
     shopify_block: str | None = Field(default=None, validation_alias="SHOPSYNC_SHOPIFY_BLOCK")
     hubspot_block: str | None = Field(default=None, validation_alias="SHOPSYNC_HUBSPOT_BLOCK")
+    rate_budgets: bool = Field(default=False, validation_alias="SHOPSYNC_RATE_BUDGETS")
     config_path: Path = Field(default=Path("shopsync.toml"), validation_alias="SHOPSYNC_CONFIG")
 
     @field_validator("shopify_webhook_secrets", mode="before")

@@ -53,7 +53,7 @@ class HubSpotCredentials(Block):
         description="Requests this process may send per rolling 10 s (the app's burst limit).",
     )
 
-    def get_client(self, http: httpx.Client | None = None) -> HubSpotClient:
+    def get_client(self, http: httpx.Client | None = None, pacer: Pacer | None = None) -> HubSpotClient:
         """Build a paced client for this portal.
 
         Args:
@@ -70,7 +70,7 @@ class HubSpotCredentials(Block):
             )
         else:
             http.auth = auth
-        return HubSpotClient(http, pacer=Pacer(self.requests_per_10s, 10.0))
+        return HubSpotClient(http, pacer=pacer or Pacer(self.requests_per_10s, 10.0))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubSpotCredentials:
