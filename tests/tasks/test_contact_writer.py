@@ -109,7 +109,7 @@ def test_only_changed_properties_are_written_and_a_rerun_writes_nothing(portal) 
 
 
 def test_one_bad_customer_fails_alone(portal) -> None:
-    """Two customers claiming the same email: one contact is written, the other fails with HubSpot's reason."""
+    """Two customers claiming one email: one contact is written, the other fails with the reason."""
     sandbox, client = portal
     report, _ = write_customers(
         client,
