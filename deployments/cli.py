@@ -5,6 +5,8 @@ Imports are done inside the commands so `shopsync --help` stays fast and a comma
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 app = typer.Typer(
@@ -111,11 +113,14 @@ def serve_command(
 def demo(
     no_wait: bool = typer.Option(False, "--no-wait", help="Exit when the story is told (for CI)."),
     seed: int = typer.Option(7, help="Seed of the generated store."),
+    screenshots: Path | None = typer.Option(
+        None, help="Also save screenshots of the reconcile run's UI pages here (needs chromium)."
+    ),
 ) -> None:
     """Tell the whole story on embedded defaults: sandbox store, sync, reconciliation."""
     from deployments.demo import run_demo
 
-    raise typer.Exit(run_demo(no_wait=no_wait, seed=seed))
+    raise typer.Exit(run_demo(no_wait=no_wait, seed=seed, screenshots=screenshots))
 
 
 if __name__ == "__main__":
