@@ -64,9 +64,14 @@ def running_sandbox(
     seed: int = 7,
     shopify_config: ShopifySandboxConfig | None = None,
     hubspot_config: HubSpotSandboxConfig | None = None,
+    synced: bool = True,
 ) -> Iterator[SandboxEndpoints]:
-    """Serve a freshly seeded sandbox on loopback for the length of the block (port 0 = any free port)."""
-    data = generate_store(seed=seed)
+    """Serve a freshly seeded sandbox on loopback for the length of the block (port 0 = any free port).
+
+    With `synced` (the default) HubSpot starts as an earlier shopsync sync left it, drift included
+    (`sandbox.seed_drift`), so the nightly reconciliation has something to repair.
+    """
+    data = generate_store(seed=seed, synced=synced)
     shopify_config = shopify_config or ShopifySandboxConfig()
     hubspot_config = hubspot_config or HubSpotSandboxConfig()
     shopify_store = ShopifyStore.from_seed(data)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sandbox.seed_catalog import build_customers, build_products
 from sandbox.seed_contacts import build_contacts
+from sandbox.seed_drift import build_synced_contacts
 from sandbox.seed_models import (
     DEMO_SHOP,
     SEED_DEFAULTS,
@@ -45,6 +46,8 @@ def generate_store(
     customers: int = SEED_DEFAULTS.customers,
     orders: int = SEED_DEFAULTS.orders,
     now: datetime | None = None,
+    *,
+    synced: bool = False,
 ) -> SeedData:
     """Generate the sandbox store.
 
@@ -54,6 +57,8 @@ def generate_store(
         orders: number of orders; the edge-case orders come first, so fewer than 16 drops some of them.
         now: the store's present (timezone-aware); every timestamp lies before it. Defaults to
             `SEED_DEFAULTS.now` (2026-11-27T12:00:00Z).
+        synced: also seed the contacts an earlier shopsync sync wrote, with drift to reconcile (see
+            `sandbox.seed_drift`); they come after the pre-existing ones and draw nothing from the RNG.
 
     Returns:
         The store; orders are sorted by processed_at and named #1001, #1002, ... in that order.
@@ -79,6 +84,9 @@ def generate_store(
     ]
     guest_emails = [order["email"] for order in built if order["customer"] is None and order["email"]]
     contacts, contact_notes = build_contacts(people, guest_emails, rng)
+    if synced:
+        synced_contacts, synced_notes = build_synced_contacts(people, built, contacts, present)
+        contacts, contact_notes = contacts + synced_contacts, contact_notes + synced_notes
     return SeedData(
         shop=DEMO_SHOP,
         products=products,

@@ -24,6 +24,7 @@ from sandbox.hubspot.index import ALWAYS_INDEXED, SearchIndex
 from sandbox.hubspot.owners import ValueOwners, claims_of
 from sandbox.hubspot.records import Contact
 from sandbox.hubspot.schema import PropertySchema
+from sandbox.hubspot.shopsync_schema import define_shopsync_properties
 from sandbox.hubspot.values import iso_millis, parse_instant
 
 __all__ = ["Contact", "HubSpotStore"]
@@ -70,8 +71,13 @@ class HubSpotStore:
 
     @classmethod
     def from_seed(cls, seed: SeedLike, clock: Callable[[], float] = time.monotonic) -> HubSpotStore:
-        """A store holding the seed's pre-existing contacts (indexed long ago), then its merges."""
+        """A store holding the seed's pre-existing contacts (indexed long ago), then its merges.
+
+        Contacts that carry shopsync's properties (a portal shopsync already synced) get the shopsync property
+        group and definitions created first.
+        """
         store = cls(clock)
+        define_shopsync_properties(store.schema, store.now(), [c.properties for c in seed.hubspot_contacts])
         ids = [
             store.create_contact(dict(c.properties), api_write=False, indexed_at=ALWAYS_INDEXED).id
             for c in seed.hubspot_contacts
