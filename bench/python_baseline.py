@@ -24,6 +24,8 @@ _CENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class _Expected:
+    """One customer's expected identity and purchase facts (`values` keyed by FACTS)."""
+
     customer_id: int
     email: str | None
     values: dict[str, Any]
@@ -76,6 +78,7 @@ def _qualifies(order: Record, rules: RulesConfig) -> bool:
 
 
 def _aggregate(orders: Sequence[Record], rules: RulesConfig) -> dict[int, _Expected]:
+    """Per customer, in customer id order: walk their orders oldest first and total the qualifying ones."""
     histories: dict[int, list[Record]] = defaultdict(list)
     for order in orders:
         if order["customer_id"] is not None:
@@ -106,6 +109,7 @@ def _aggregate(orders: Sequence[Record], rules: RulesConfig) -> dict[int, _Expec
 
 
 def _split_duplicates(contacts: Sequence[Record]) -> tuple[dict[int, Record], list[Row]]:
+    """One target contact per Shopify id (the lowest contact id); the others reported as duplicates."""
     keyed = sorted(
         (contact for contact in contacts if contact["shopify_customer_id"] is not None),
         key=lambda contact: (contact["shopify_customer_id"], *numeric_order(contact["contact_id"])),
@@ -122,6 +126,7 @@ def _split_duplicates(contacts: Sequence[Record]) -> tuple[dict[int, Record], li
 
 
 def _diff(expected: dict[int, _Expected], targets: dict[int, Record], orphan_policy: str) -> dict[str, Any]:
+    """Compare each target's values with its customer's (or reset ones), in numeric contact id order."""
     names = PropertiesConfig().by_column()
     updates: list[Row] = []
     wide: list[Row] = []
@@ -165,18 +170,25 @@ def _wire(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+def _email_lookup(contacts: Sequence[Record]) -> dict[str, list[tuple[int, str, str]]]:
+    """Email → (rank: 0 primary / 1 additional, contact_id, matched_on) of contacts without a Shopify id."""
+    lookup: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for contact in contacts:
+        if contact["shopify_customer_id"] is not None:
+            continue
+        sources = [("email", [contact["email"]]), ("additional_email", contact["additional_emails"])]
+        for rank, (source, emails) in enumerate(sources):
+            for email in emails:
+                if email is not None:
+                    lookup[email.strip().lower()].append((rank, contact["contact_id"], source))
+    return lookup
+
+
 def _adopt_by_email(
     expected: dict[int, _Expected], targets: dict[int, Record], contacts: Sequence[Record]
 ) -> tuple[list[Row], list[Row]]:
-    lookup: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
-    for contact in contacts:
-        if contact["shopify_customer_id"] is None:
-            for rank, (source, emails) in enumerate(
-                [("email", [contact["email"]]), ("additional_email", contact["additional_emails"])]
-            ):
-                for email in emails:
-                    if email is not None:
-                        lookup[email.strip().lower()].append((rank, contact["contact_id"], source))
+    """(adoptions, creates): the best email match per customer, each contact to its lowest customer id."""
+    lookup = _email_lookup(contacts)
     unmatched = [
         customer
         for customer_id, customer in expected.items()
@@ -186,7 +198,7 @@ def _adopt_by_email(
     for customer in unmatched:
         candidates = lookup.get(customer.email) if customer.email is not None else None
         if candidates:
-            rank, contact_id, source = min(candidates, key=lambda c: (c[0], *numeric_order(c[1])))
+            _, contact_id, source = min(candidates, key=lambda c: (c[0], *numeric_order(c[1])))
             # A contact is adopted by the lowest customer id that picked it.
             if contact_id not in best or customer.customer_id < best[contact_id][0]:
                 best[contact_id] = (customer.customer_id, source)

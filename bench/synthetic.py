@@ -63,9 +63,34 @@ def _share(salt: int, seed: int, per_myriad: int) -> pl.Expr:
 
 
 def _orders(count: int, customers: int, seed: int) -> pl.DataFrame:
+    columns = {**_who_and_when(customers, seed), **_status_and_money(seed), **_labels(seed)}
+    frame = pl.select(pl.int_range(count).alias("row")).select(
+        expression.alias(name) for name, expression in columns.items()
+    )
+    return conform(frame, ORDERS_SCHEMA)
+
+
+def _who_and_when(customers: int, seed: int) -> dict[str, pl.Expr]:
+    """Ids, name, customer (1.5 % none), email (3 % none) and times over two years."""
     # Squaring a uniform draw skews orders towards low customer indexes: a few customers buy a lot.
     uniform = _draw(1, seed, 1 << 30).cast(pl.Float64) / (1 << 30)
     customer_index = (uniform * uniform * customers).cast(pl.Int64)
+    processed_at = pl.lit(_START) + pl.duration(seconds=_draw(5, seed, _TWO_YEARS_SECONDS))
+    order_id = ORDER_ID_BASE + pl.int_range(pl.len(), dtype=pl.Int64) * 13
+    return {
+        "order_id": order_id,
+        "order_gid": pl.format("gid://shopify/Order/{}", order_id),
+        "name": pl.format("#{}", 1_001 + pl.int_range(pl.len())),
+        "customer_id": pl.when(~_share(6, seed, 150)).then(CUSTOMER_ID_BASE + customer_index),
+        "email": pl.when(~_share(7, seed, 300)).then(pl.format("customer{}@example.com", customer_index)),
+        "processed_at": processed_at,
+        "processed_date": processed_at.dt.convert_time_zone("America/New_York").dt.date(),
+        "updated_at": processed_at + pl.duration(hours=_draw(8, seed, 72)),
+    }
+
+
+def _status_and_money(seed: int) -> dict[str, pl.Expr]:
+    """5 % refunded (nothing kept), 3 % partially refunded, 2 % pending; 3 % cancelled, 5 % test."""
     status_draw = _draw(2, seed, _PER_MYRIAD)
     status = (
         pl.when(status_draw < 500)
@@ -84,37 +109,26 @@ def _orders(count: int, customers: int, seed: int) -> pl.DataFrame:
         .then(cents * (10 + _draw(4, seed, 80)) // 100)
         .otherwise(cents)
     )
-    processed_at = pl.lit(_START) + pl.duration(seconds=_draw(5, seed, _TWO_YEARS_SECONDS))
-    order_id = ORDER_ID_BASE + pl.int_range(pl.len(), dtype=pl.Int64) * 13
-    frame = pl.select(pl.int_range(count).alias("row")).select(
-        order_id.alias("order_id"),
-        pl.format("gid://shopify/Order/{}", order_id).alias("order_gid"),
-        pl.format("#{}", 1_001 + pl.int_range(pl.len())).alias("name"),
-        pl.when(~_share(6, seed, 150)).then(CUSTOMER_ID_BASE + customer_index).alias("customer_id"),
-        pl.when(~_share(7, seed, 300))
-        .then(pl.format("customer{}@example.com", customer_index))
-        .alias("email"),
-        processed_at.alias("processed_at"),
-        processed_at.dt.convert_time_zone("America/New_York").dt.date().alias("processed_date"),
-        (processed_at + pl.duration(hours=_draw(8, seed, 72))).alias("updated_at"),
-        _share(9, seed, 300).alias("cancelled"),
-        _share(10, seed, 500).alias("test"),
-        status.alias("financial_status"),
-        _money(kept_cents).alias("current_total"),
-        _money(cents).alias("total_price"),
-        pl.lit("USD").alias("currency"),
-        pl.when(_share(11, seed, 500))
-        .then(None)
-        .when(_share(12, seed, 1_500))
-        .then(pl.lit("pos"))
-        .otherwise(pl.lit("web"))
-        .alias("source_name"),
-        _tag_list(_share(13, seed, 400), "wholesale").alias("order_tags"),
-        _tag_list(_share(14, seed, 1_000), "vip").alias("customer_tags"),
-        pl.concat_list(1_000 + _draw(15, seed, 500), 1_000 + _draw(16, seed, 500)).alias("product_ids"),
-        pl.concat_list(_product_type(17, seed), _product_type(18, seed)).alias("product_types"),
-    )
-    return conform(frame, ORDERS_SCHEMA)
+    return {
+        "cancelled": _share(9, seed, 300),
+        "test": _share(10, seed, 500),
+        "financial_status": status,
+        "current_total": _money(kept_cents),
+        "total_price": _money(cents),
+        "currency": pl.lit("USD"),
+    }
+
+
+def _labels(seed: int) -> dict[str, pl.Expr]:
+    """Source, tags and two products per order."""
+    source = pl.when(_share(11, seed, 500)).then(None).when(_share(12, seed, 1_500)).then(pl.lit("pos"))
+    return {
+        "source_name": source.otherwise(pl.lit("web")),
+        "order_tags": _tag_list(_share(13, seed, 400), "wholesale"),
+        "customer_tags": _tag_list(_share(14, seed, 1_000), "vip"),
+        "product_ids": pl.concat_list(1_000 + _draw(15, seed, 500), 1_000 + _draw(16, seed, 500)),
+        "product_types": pl.concat_list(_product_type(17, seed), _product_type(18, seed)),
+    }
 
 
 def _money(cents: pl.Expr) -> pl.Expr:
