@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import SecretStr
 
@@ -129,4 +129,11 @@ def _triggered_at(value: str | None) -> datetime | None:
         raise WebhookHeaderError(f"malformed header X-Shopify-Triggered-At: {value!r}") from None
     if parsed.utcoffset() is None:
         raise WebhookHeaderError(f"malformed header X-Shopify-Triggered-At (no UTC offset): {value!r}")
+    try:
+        # An offset can push year 1 or 9999 out of range in UTC, where the inbox stores it.
+        parsed.astimezone(UTC)
+    except OverflowError:
+        raise WebhookHeaderError(
+            f"malformed header X-Shopify-Triggered-At (out of range): {value!r}"
+        ) from None
     return parsed

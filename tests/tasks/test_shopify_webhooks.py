@@ -131,9 +131,11 @@ def test_all_missing_headers_are_listed_at_once() -> None:
     )
 
 
-@pytest.mark.parametrize("value", ["yesterday", "2026-03-01T10:00:00"])
+@pytest.mark.parametrize(
+    "value", ["yesterday", "2026-03-01T10:00:00", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]
+)
 def test_malformed_triggered_at_is_rejected(reference_dir: Path, value: str) -> None:
-    """A triggered-at that is not an ISO timestamp with an offset raises a precise error."""
+    """A triggered-at that is no ISO timestamp with an offset, or out of range in UTC, is a precise error."""
     headers = {**_headers(reference_dir), "X-Shopify-Triggered-At": value}
     with pytest.raises(WebhookHeaderError, match="malformed header X-Shopify-Triggered-At"):
         WebhookHeaders.parse(headers)
