@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
 from tasks.config import ShopsyncConfig, load_config
 from tasks.db import create_schema, make_engine
+from tasks.errors import ConfigError
 from tasks.hubspot.client import HubSpotClient
 from tasks.hubspot.credentials import HubSpotCredentials
 from tasks.inbox import Inbox
@@ -48,22 +50,27 @@ def database(url: str) -> Engine:
     return engine
 
 
-def shopify_credentials(settings: Settings) -> ShopifyCredentials:
-    """The Shopify credentials: the named Block if SHOPSYNC_SHOPIFY_BLOCK is set, else the environment."""
-    if settings.shopify_block:
-        loaded = ShopifyCredentials.load(settings.shopify_block)
-        assert isinstance(loaded, ShopifyCredentials)
+CredentialsT = TypeVar("CredentialsT", ShopifyCredentials, HubSpotCredentials)
+
+
+def _credentials(kind: type[CredentialsT], block_name: str | None, settings: Settings) -> CredentialsT:
+    """The saved Block when one is named, else credentials built from the environment."""
+    if block_name:
+        loaded = kind.load(block_name)
+        if not isinstance(loaded, kind):
+            raise ConfigError(f"block {block_name!r} is not a {kind.__name__}")
         return loaded
-    return ShopifyCredentials.from_settings(settings)
+    return kind.from_settings(settings)
+
+
+def shopify_credentials(settings: Settings) -> ShopifyCredentials:
+    """The Shopify credentials: the Block named by SHOPSYNC_SHOPIFY_BLOCK, else the environment."""
+    return _credentials(ShopifyCredentials, settings.shopify_block, settings)
 
 
 def hubspot_credentials(settings: Settings) -> HubSpotCredentials:
-    """The HubSpot credentials: the named Block if SHOPSYNC_HUBSPOT_BLOCK is set, else the environment."""
-    if settings.hubspot_block:
-        loaded = HubSpotCredentials.load(settings.hubspot_block)
-        assert isinstance(loaded, HubSpotCredentials)
-        return loaded
-    return HubSpotCredentials.from_settings(settings)
+    """The HubSpot credentials: the Block named by SHOPSYNC_HUBSPOT_BLOCK, else the environment."""
+    return _credentials(HubSpotCredentials, settings.hubspot_block, settings)
 
 
 def _hubspot_client(settings: Settings) -> HubSpotClient:
