@@ -167,6 +167,9 @@ def parse_payload(body: bytes, topic: str) -> tuple[str, int | None]:
         payload = json.loads(text, parse_constant=_reject_constant)
     except ValueError as error:
         raise Rejection(400, "invalid_body", f"body is not valid JSON: {error}") from None
+    except RecursionError:
+        # Deep nesting fits easily in the size cap and exhausts the decoder's recursion limit.
+        raise Rejection(400, "invalid_body", "body is not valid JSON: nested too deeply") from None
     if not isinstance(payload, dict):
         raise Rejection(400, "invalid_body", f"body must be a JSON object, got {_json_type(payload)}")
     field = _ORDER_ID_FIELD.get(topic, "id" if topic.startswith("orders/") else None)

@@ -220,6 +220,12 @@ REJECTIONS = {
     ),
     "nan": (b'{"id": NaN}', {}, 400, invalid("body is not valid JSON: NaN is not a JSON value")),
     "array": (b"[1, 2]", {}, 400, invalid("body must be a JSON object, got array")),
+    "nested too deeply": (
+        b'{"id": 1, "x": ' + b"[" * 200_000 + b"]" * 200_000 + b"}",
+        {},
+        400,
+        invalid("body is not valid JSON: nested too deeply"),
+    ),
     "order without id": (b'{"name": "#1001"}', {}, 400, invalid("payload.id must be an integer")),
     "string id": (b'{"id": "1001"}', {}, 400, invalid("payload.id must be an integer")),
     "float id": (b'{"id": 8.209829119461545e17}', {}, 400, invalid("payload.id must be an integer")),
