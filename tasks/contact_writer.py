@@ -19,6 +19,7 @@ from tasks.diff import ContactDiff, wire_properties
 from tasks.hubspot.batching import create_contacts, update_contacts
 from tasks.hubspot.client import HubSpotClient
 from tasks.hubspot.models import Contact, ContactCreate
+from tasks.hubspot.protocol import MAX_BATCH_INPUTS
 from tasks.hubspot.values import PropertyValue
 
 Action = Literal["created", "updated", "adopted", "failed"]
@@ -68,7 +69,10 @@ class _Update:
 
 
 def apply_diff(
-    client: HubSpotClient, diff: ContactDiff, properties: PropertiesConfig | None = None
+    client: HubSpotClient,
+    diff: ContactDiff,
+    properties: PropertiesConfig | None = None,
+    batch_size: int = MAX_BATCH_INPUTS,
 ) -> WriteReport:
     """Write every create, adoption and update in `diff`; orphans and duplicates are only reported.
 
@@ -76,6 +80,7 @@ def apply_diff(
         client: The HubSpot client (paced and retried inside).
         diff: What to write, from `diff_contacts`.
         properties: HubSpot property names; the defaults when None.
+        batch_size: Inputs per batch request, at most 100.
 
     Returns:
         One outcome per customer touched.
@@ -83,8 +88,8 @@ def apply_diff(
     properties = properties or PropertiesConfig()
     report = WriteReport()
     updates = [*_adoption_updates(diff, properties), *_drift_updates(diff)]
-    conflicts = _create_contacts(client, diff, properties, report)
-    _update_contacts(client, [*updates, *conflicts], report)
+    conflicts = _create_contacts(client, diff, properties, report, batch_size)
+    _update_contacts(client, [*updates, *conflicts], report, batch_size)
     return report
 
 
@@ -107,7 +112,11 @@ def _adoption_updates(diff: ContactDiff, properties: PropertiesConfig) -> Iterab
 
 
 def _create_contacts(
-    client: HubSpotClient, diff: ContactDiff, properties: PropertiesConfig, report: WriteReport
+    client: HubSpotClient,
+    diff: ContactDiff,
+    properties: PropertiesConfig,
+    report: WriteReport,
+    batch_size: int,
 ) -> list[_Update]:
     """Create the missing contacts; returns the creates that hit an existing contact, as updates of it."""
     payload = wire_properties(diff.creates, properties)
@@ -121,7 +130,7 @@ def _create_contacts(
     ]
     if not inputs:
         return []
-    outcome = create_contacts(client, inputs)
+    outcome = create_contacts(client, inputs, batch_size)
     for contact in outcome.written:
         report.outcomes.append(ContactOutcome(_customer_of(contact, id_property), contact.id, "created"))
     conflicts: list[_Update] = []
@@ -136,11 +145,13 @@ def _create_contacts(
     return conflicts
 
 
-def _update_contacts(client: HubSpotClient, updates: Sequence[_Update], report: WriteReport) -> None:
+def _update_contacts(
+    client: HubSpotClient, updates: Sequence[_Update], report: WriteReport, batch_size: int
+) -> None:
     if not updates:
         return
     by_contact = {update.contact_id: update for update in updates}
-    outcome = update_contacts(client, [(u.contact_id, u.properties) for u in by_contact.values()])
+    outcome = update_contacts(client, [(u.contact_id, u.properties) for u in by_contact.values()], batch_size)
     rejected_ids = {item.input[0] for item in outcome.rejected}
     for contact_id, update in by_contact.items():
         if contact_id not in rejected_ids:

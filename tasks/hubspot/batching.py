@@ -137,10 +137,10 @@ def _rejection(item: InputT, error: BatchError) -> Rejected[InputT]:
 
 
 def update_contacts(
-    client: HubSpotClient, inputs: Sequence[tuple[str, Properties]]
+    client: HubSpotClient, inputs: Sequence[tuple[str, Properties]], chunk_size: int = MAX_BATCH_INPUTS
 ) -> WriteOutcome[tuple[str, Properties]]:
-    """Update contacts by record id, any number of them; see `write_batch`."""
-    return write_batch(client.batch_update, inputs, key=lambda item: item[0])
+    """Update contacts by record id, any number of them, `chunk_size` per request; see `write_batch`."""
+    return write_batch(client.batch_update, inputs, key=lambda item: item[0], chunk_size=chunk_size)
 
 
 def upsert_contacts(
@@ -152,8 +152,10 @@ def upsert_contacts(
     )
 
 
-def create_contacts(client: HubSpotClient, inputs: Sequence[ContactCreate]) -> WriteOutcome[ContactCreate]:
-    """Create contacts; existing ones come back rejected with `existing_id`, ready to be updated instead.
+def create_contacts(
+    client: HubSpotClient, inputs: Sequence[ContactCreate], chunk_size: int = MAX_BATCH_INPUTS
+) -> WriteOutcome[ContactCreate]:
+    """Create contacts, `chunk_size` per request; existing ones come back rejected with `existing_id`.
 
     Raises:
         ValueError: When two inputs share an `object_write_trace_id` (HubSpot could not say which failed).
@@ -162,5 +164,9 @@ def create_contacts(client: HubSpotClient, inputs: Sequence[ContactCreate]) -> W
     if len(set(trace_ids)) != len(trace_ids):
         raise ValueError("every create input needs its own object_write_trace_id")
     return write_batch(
-        client.batch_create, inputs, key=lambda item: item.object_write_trace_id, resend_safe=False
+        client.batch_create,
+        inputs,
+        key=lambda item: item.object_write_trace_id,
+        resend_safe=False,
+        chunk_size=chunk_size,
     )
