@@ -5,6 +5,7 @@ Imports are done inside the commands so `shopsync --help` stays fast and a comma
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -51,6 +52,21 @@ def sync(
 
     summary = sync_shopify_orders(batch_size=batch_size)
     typer.echo(summary)
+
+
+@app.command()
+def reconcile(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would change; write nothing."),
+    full: bool = typer.Option(False, "--full", help="Export every order and list every contact."),
+    since: datetime | None = typer.Option(None, help="Re-check orders updated since this ISO date."),
+    force: bool = typer.Option(False, "--force", help="Write even when drift exceeds the safety cap."),
+) -> None:
+    """Run the reconciliation flow once, now: make HubSpot equal to what Shopify says."""
+    from deployments.reconcile_cli import run_reconcile
+
+    if full and since is not None:
+        raise typer.BadParameter("use either --full or --since")
+    raise typer.Exit(run_reconcile(full=full, since=since, dry_run=dry_run, force=force))
 
 
 @app.command()
