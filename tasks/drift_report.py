@@ -135,7 +135,11 @@ def _largest_corrections(
     )
     if totals.is_empty():
         return ""
-    largest = totals.sort(pl.col("delta").abs(), "customer_id", descending=[True, False]).head(LARGEST_SHOWN)
+    # Rewrites of values HubSpot already held come first: they are what a reader must double-check.
+    fresh = ~pl.col("kind").is_in(["update", "reset", "orphan"])
+    largest = totals.sort(fresh, pl.col("delta").abs(), "customer_id", descending=[False, True, False]).head(
+        LARGEST_SHOWN
+    )
     rows = []
     for row in largest.iter_rows(named=True):
         contact = row["contact_id"]
@@ -145,7 +149,7 @@ def _largest_corrections(
         rows.append(f"| {row['customer_id']} | {link} | {row['kind']} | {change} | {row['cause'] or '—'} |")
     return "\n".join(
         [
-            f"## Largest corrections ({properties.total_spent})",
+            f"## Largest corrections of {properties.total_spent} (rewrites first)",
             "",
             "| Shopify customer | HubSpot contact | kind | before → after | likely cause |",
             "| ---: | --- | --- | --- | --- |",

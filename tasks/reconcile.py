@@ -150,12 +150,15 @@ def plan_reconciliation(
     Returns:
         The plan; its corrections are all "planned" or "reported".
     """
-    wanted = pull.customer_ids if pull.mode == "incremental" else None
-    expected = state.expected
-    if wanted is not None:
-        expected = expected.filter(pl.col("customer_id").is_in(list(wanted)))
+    expected, contacts = state.expected, snapshot.contacts
+    if pull.mode == "incremental":
+        wanted = list(pull.customer_ids)
+        expected = expected.filter(pl.col("customer_id").is_in(wanted))
+        # A contact found by email may carry another customer's id; out of scope, it must not look orphaned.
+        keyed = pl.col("shopify_customer_id")
+        contacts = contacts.filter(keyed.is_null() | keyed.is_in(wanted))
     policy = config.reconcile.orphan_policy
-    diff = diff_contacts(expected, snapshot.contacts, orphan_policy=policy, properties=config.properties)
+    diff = diff_contacts(expected, contacts, orphan_policy=policy, properties=config.properties)
     causes = drift_causes(diff, state.orders, snapshot.last_written, config.properties)
     corrections = planned_corrections(diff, causes, config.properties, orphans_written=policy == "reset")
     currencies = state.expected.get_column("currency").drop_nulls()

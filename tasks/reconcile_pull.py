@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -26,7 +26,6 @@ from tasks.errors import ShopifyFetchFailed
 from tasks.frames import contacts_frame
 from tasks.hubspot.client import HubSpotClient
 from tasks.hubspot.models import Contact
-from tasks.ledger import Ledger
 from tasks.shopify.bulk_reader import iter_bulk_orders
 from tasks.shopify.client import BulkOperationBusy, ShopifyClient
 from tasks.shopify.graphql_models import BulkOperation, BulkOperationStatus
@@ -41,6 +40,14 @@ LAST_WRITTEN_SCHEMA = pl.Schema({"contact_id": pl.String(), "last_written": pl.D
 # Records per ledger upsert while streaming a bulk file: bounded memory, few transactions.
 _UPSERT_BATCH = 2_000
 _BULK_TIMEOUT_SECONDS = 3_600.0
+
+
+class OrderLedger(Protocol):
+    """What the pull needs of `tasks.ledger.Ledger`: newest-wins upserts and named watermarks."""
+
+    def upsert(self, records: Iterable[OrderRecord]) -> list[int]: ...
+    def get_watermark(self, name: str) -> str | None: ...
+    def set_watermark(self, name: str, value: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ class _Tally:
     customers: set[int] = field(default_factory=set)
     newest: datetime | None = None
 
-    def record(self, ledger: Ledger, records: Sequence[OrderRecord]) -> None:
+    def record(self, ledger: OrderLedger, records: Sequence[OrderRecord]) -> None:
         self.seen += len(records)
         self.changed.extend(ledger.upsert(records))
         self.customers.update(r.customer_id for r in records if r.customer_id is not None)
@@ -118,7 +125,7 @@ def window_start(
 
 def pull_orders(
     shopify: ShopifyClient,
-    ledger: Ledger,
+    ledger: OrderLedger,
     mode: Mode,
     since: datetime | None,
     overlap: timedelta,
@@ -274,7 +281,7 @@ def _last_written(contacts: Sequence[Contact]) -> pl.DataFrame:
     return raw.select("contact_id", parsed.dt.cast_time_unit("us").alias("last_written"))
 
 
-def advance_watermark(ledger: Ledger, pull: OrderPull) -> str:
+def advance_watermark(ledger: OrderLedger, pull: OrderPull) -> str:
     """Store the pull's watermark (ISO 8601, UTC) and return it; call only after a successful run."""
     value = pull.watermark.astimezone(UTC).isoformat()
     ledger.set_watermark(WATERMARK_KEY, value)
