@@ -7,6 +7,7 @@ expressions, so an order can never qualify in one and not in the other.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -33,8 +34,8 @@ def skip_reason(rules: RulesConfig) -> pl.Expr:
     """
     # A bare string in then() would name a column, hence the explicit literal.
     reasons = [
-        pl.when(failed).then(pl.lit(reason) if isinstance(reason, str) else reason)
-        for failed, reason in _checks(rules)
+        pl.when(rule.fails).then(pl.lit(rule.reason) if isinstance(rule.reason, str) else rule.reason)
+        for rule in _rules(rules)
     ]
     if not reasons:
         return pl.lit(None, dtype=pl.String()).alias("skip_reason")
@@ -42,8 +43,16 @@ def skip_reason(rules: RulesConfig) -> pl.Expr:
 
 
 def qualifying(rules: RulesConfig) -> pl.Expr:
-    """True when an order passes every rule (a Boolean expression named `qualifies`)."""
-    return skip_reason(rules).is_null().alias("qualifies")
+    """True when an order passes every rule (a Boolean expression named `qualifies`).
+
+    The same rules as `skip_reason`, without building a reason string per order: the nightly run only needs
+    this flag, for every order of the shop.
+    """
+    fails = [rule.fails for rule in _rules(rules)]
+    if not fails:
+        return pl.lit(True).alias("qualifies")
+    # A null test passes in skip_reason (when(null) is not taken), so only a true one may disqualify.
+    return (~pl.any_horizontal(fails).fill_null(False)).alias("qualifies")
 
 
 def evaluate_orders(orders: pl.DataFrame, rules: RulesConfig) -> pl.DataFrame:
@@ -53,17 +62,25 @@ def evaluate_orders(orders: pl.DataFrame, rules: RulesConfig) -> pl.DataFrame:
     )
 
 
-def _checks(rules: RulesConfig) -> list[tuple[pl.Expr, pl.Expr | str]]:
-    """(order fails, reason) pairs in the documented order; only configured rules are included."""
-    checks: list[tuple[pl.Expr, pl.Expr | str]] = []
+@dataclass(frozen=True)
+class _Rule:
+    """One rule: when an order fails it (Boolean; null passes), and the reason named then."""
+
+    fails: pl.Expr
+    reason: pl.Expr | str
+
+
+def _rules(rules: RulesConfig) -> list[_Rule]:
+    """The configured rules in the documented order; unconfigured ones are left out."""
+    checks: list[_Rule] = []
     if rules.exclude_test_orders:
-        checks.append((pl.col("test"), "test_order"))
+        checks.append(_Rule(pl.col("test"), "test_order"))
     if rules.exclude_cancelled:
-        checks.append((pl.col("cancelled"), "cancelled"))
+        checks.append(_Rule(pl.col("cancelled"), "cancelled"))
     status = pl.col("financial_status").str.to_lowercase().fill_null("unknown")
-    checks.append((~status.is_in(rules.financial_statuses), pl.lit("financial_status:") + status))
+    checks.append(_Rule(~status.is_in(rules.financial_statuses), pl.lit("financial_status:") + status))
     if rules.uses_product_types:
-        checks.append((pl.col("product_types").is_null(), PRODUCT_TYPES_UNRESOLVED))
+        checks.append(_Rule(pl.col("product_types").is_null(), PRODUCT_TYPES_UNRESOLVED))
     checks += _list_rules("product_types", "include_product_types", rules.include_product_types)
     checks += _list_rules("product_types", "exclude_product_type", rules.exclude_product_types, exclude=True)
     checks += _list_rules("order_tags", "require_order_tags", rules.require_order_tags)
@@ -73,26 +90,39 @@ def _checks(rules: RulesConfig) -> list[tuple[pl.Expr, pl.Expr | str]]:
     checks += _list_rules("source_name", "include_source_names", rules.include_source_names)
     checks += _list_rules("source_name", "exclude_source_name", rules.exclude_source_names, exclude=True)
     if rules.min_order_total > 0:
-        checks.append((pl.col("current_total") < rules.min_order_total, "min_order_total"))
+        checks.append(_Rule(pl.col("current_total") < rules.min_order_total, "min_order_total"))
     return checks
 
 
-def _list_rules(
-    column: str, name: str, configured: Sequence[str], *, exclude: bool = False
-) -> list[tuple[pl.Expr, pl.Expr | str]]:
+def _list_rules(column: str, name: str, configured: Sequence[str], *, exclude: bool = False) -> list[_Rule]:
     """An include rule fails when no value is listed; an exclude rule fails on the first listed value."""
     if not configured:
         return []
-    first_listed = _first_listed(column, configured)
+    # A null column or list lists nothing.
+    any_listed = _any_listed(column, configured).fill_null(False)
     if exclude:
-        return [(first_listed.is_not_null(), pl.lit(f"{name}:") + first_listed)]
-    return [(first_listed.is_null(), name)]
+        return [_Rule(any_listed, pl.lit(f"{name}:") + _first_listed(column, configured))]
+    return [_Rule(~any_listed, name)]
+
+
+def _lowered(column: str) -> pl.Expr:
+    """The column's values, or a list column's elements, lowercased."""
+    if isinstance(ORDERS_SCHEMA[column], pl.List):
+        return pl.element().str.to_lowercase()
+    return pl.col(column).str.to_lowercase()
+
+
+def _any_listed(column: str, configured: Sequence[str]) -> pl.Expr:
+    """Whether the column's value (or any element of a list column), lowercased, is in `configured`."""
+    listed = _lowered(column).is_in(configured)
+    if isinstance(ORDERS_SCHEMA[column], pl.List):
+        return pl.col(column).list.eval(listed).list.any()
+    return listed
 
 
 def _first_listed(column: str, configured: Sequence[str]) -> pl.Expr:
     """The column's first value (lowercased) found in `configured`, else null; for list and scalar columns."""
-    if not isinstance(ORDERS_SCHEMA[column], pl.List):
-        lowered = pl.col(column).str.to_lowercase()
-        return pl.when(lowered.is_in(configured)).then(lowered)
-    element = pl.element().str.to_lowercase()
-    return pl.col(column).list.eval(element.filter(element.is_in(configured))).list.first()
+    lowered = _lowered(column)
+    if isinstance(ORDERS_SCHEMA[column], pl.List):
+        return pl.col(column).list.eval(lowered.filter(lowered.is_in(configured))).list.first()
+    return pl.when(lowered.is_in(configured)).then(lowered)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from tasks.config import RulesConfig
@@ -133,3 +135,49 @@ def test_expressions_work_on_their_own_in_select():
         result,
         pl.DataFrame({"skip_reason": [None, "test_order"], "qualifies": [True, False]}),
     )
+
+
+_VALUES = st.sampled_from(
+    ["Shirts", "gift card", "GIFT CARD", "vip", "VIP", "wholesale", "web", "pos", "POS", "mugs"]
+)
+_MAYBE_VALUES = st.none() | _VALUES
+_TUPLES = st.lists(_MAYBE_VALUES, max_size=3).map(tuple)
+_ORDER_FIELDS = st.fixed_dictionaries(
+    {
+        "test": st.none() | st.booleans(),
+        "cancelled": st.none() | st.booleans(),
+        "financial_status": st.none()
+        | st.sampled_from(["paid", "PAID", "Partially_Refunded", "pending", "refunded", "voided"]),
+        "current_total": st.none() | st.sampled_from([Decimal("0.00"), Decimal("24.99"), Decimal("25.00")]),
+        "source_name": _MAYBE_VALUES,
+        "order_tags": _TUPLES,
+        "customer_tags": _TUPLES,
+        "product_types": st.none() | _TUPLES,
+    }
+)
+_LISTED = st.lists(
+    st.sampled_from(["shirts", "gift card", "vip", "wholesale", "web", "pos"]), max_size=2
+).map(tuple)
+_RULES = st.builds(
+    RulesConfig,
+    min_order_total=st.sampled_from([Decimal("0"), Decimal("25")]),
+    include_product_types=_LISTED,
+    exclude_product_types=_LISTED,
+    require_order_tags=_LISTED,
+    exclude_order_tags=_LISTED,
+    require_customer_tags=_LISTED,
+    exclude_customer_tags=_LISTED,
+    include_source_names=_LISTED,
+    exclude_source_names=_LISTED,
+    financial_statuses=st.sampled_from([("paid", "partially_refunded"), ("paid",), ("pending", "voided")]),
+    exclude_test_orders=st.booleans(),
+    exclude_cancelled=st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(_ORDER_FIELDS, min_size=1, max_size=8), rules=_RULES)
+def test_qualifying_is_exactly_no_skip_reason(rows: list[dict[str, object]], rules: RulesConfig):
+    """The nightly flag and the real-time reason never disagree, nulls and mixed case included."""
+    result = orders(*rows).select(qualifying(rules), skip_reason(rules).is_null().alias("no_reason"))
+    assert result["qualifies"].to_list() == result["no_reason"].to_list()
