@@ -59,7 +59,7 @@ def reconcile_shopify_hubspot(
         report_progress(progress, 60, f"{snapshot.contacts.height} contacts read")
         plan, cap = plan_corrections(runtime, state, snapshot, pull, force)
         corrections = write_hubspot_corrections(runtime, plan, cap, dry_run, batch_size)
-        report_progress(progress, 90, "corrections written" if not dry_run else "dry run: nothing written")
+        report_progress(progress, 90, "dry run: nothing written" if dry_run else "writes finished")
         summary = publish_reconcile_report(runtime, pull, snapshot, plan, corrections, cap, dry_run)
         report_progress(progress, 100, "done")
         return finish_reconcile(runtime, pull, summary, cap)

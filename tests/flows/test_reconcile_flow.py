@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Iterator
@@ -85,7 +86,7 @@ def _corrections(summary: ReconcileSummary) -> pl.DataFrame:
     return parquet
 
 
-def _latest_markdown(key: str) -> str:
+def _latest_artifact(key: str) -> str:
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
     latest = max(artifacts, key=lambda artifact: artifact.created or datetime.min.replace(tzinfo=UTC))
@@ -120,10 +121,12 @@ def test_dry_run_reports_the_seeded_drift_one_run_repairs_it_and_a_second_finds_
     assert set(planned["status"].to_list()) == {"planned"}
     assert _portal(world) == before
     assert _watermark(world) is None
-    report = _latest_markdown("drift-report")
-    assert (
-        "dry run" in report and "manual edit" in report and "refund" in report and "missed webhook" in report
-    )
+    report = _latest_artifact("drift-report")
+    for phrase in ("dry run", "manual edit", "refund", "missed webhook", "unlinked contact"):
+        assert phrase in report
+    table = json.loads(_latest_artifact("drift-corrections"))
+    assert len(table) == planned.height
+    assert {row["customer_id"] for row in table} == {str(customer_id) for customer_id in seeded_drift}
 
     counters_before, started = _counters(world), time.perf_counter()
     run = reconcile_shopify_hubspot(mode="full")
@@ -161,7 +164,7 @@ def test_the_cap_aborts_before_writing_and_force_overrides_it(world: World) -> N
 
     assert _portal(world) == before
     assert _watermark(world) is None
-    assert "Aborted before writing" in _latest_markdown("drift-report")
+    assert "Aborted before writing" in _latest_artifact("drift-report")
 
     forced = reconcile_shopify_hubspot(mode="full", force=True)
 
