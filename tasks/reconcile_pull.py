@@ -158,16 +158,10 @@ def pull_orders(
     start = window_start(ledger.get_watermark(WATERMARK_KEY), mode, since, overlap)
     used: Mode = "full" if start is None else mode
     tally = _Tally()
-    source: OrderSource = "pages"
     if used == "full":
-        try:
-            batches = _bulk_batches(shopify, start, shop_timezone, workdir, sleep)
-            source = "bulk"
-        except BulkOperationBusy:
-            batches = shopify.iter_order_pages(start, None)
-            source = "pages (bulk busy)"
+        source, batches = _full_batches(shopify, start, shop_timezone, workdir, sleep)
     else:
-        batches = shopify.iter_order_pages(start, None)
+        source, batches = "pages", shopify.iter_order_pages(start, None)
     for batch in batches:
         tally.record(ledger, batch)
     return OrderPull(
@@ -181,6 +175,20 @@ def pull_orders(
         customer_ids=tuple(sorted(tally.customers)),
         watermark=tally.newest or started,
     )
+
+
+def _full_batches(
+    shopify: ShopifyClient,
+    since: datetime | None,
+    shop_timezone: ZoneInfo,
+    workdir: Path,
+    sleep: Callable[[float], None],
+) -> tuple[OrderSource, Iterator[list[OrderRecord]]]:
+    """The bulk export, or pages when another bulk operation holds the shop's slot."""
+    try:
+        return "bulk", _bulk_batches(shopify, since, shop_timezone, workdir, sleep)
+    except BulkOperationBusy:
+        return "pages (bulk busy)", shopify.iter_order_pages(since, None)
 
 
 def _bulk_batches(
