@@ -32,6 +32,17 @@ from tasks.inbox import Inbox
 from tasks.runtime import database
 
 DEMO_DIR = Path(".data/demo")
+# The demo store is small, so its seeded drift is a large share of it: allow up to half the contacts to be
+# corrected in one run (the default cap is 20 %). The mapping shows a custom field beyond the standard sync.
+DEMO_CONFIG = """\
+[reconcile]
+max_drift_share = 0.5
+
+[[mapping]]
+source = "order.source_name"
+property = "shopify_last_order_source"
+type = "string"
+"""
 SYNC_TIMEOUT_SECONDS = 240.0
 
 
@@ -44,6 +55,7 @@ def run_demo(
     # A fresh state each time, so the demo can run twice in a row and tell the same story.
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
+    (data_dir / "shopsync.toml").write_text(DEMO_CONFIG)
     started = time.monotonic()
     with running_sandbox(seed=seed) as sandbox:
         describe(sandbox, console)
@@ -94,8 +106,11 @@ def _tell_story(
     )
     inbox = Inbox(database(f"sqlite:///{data_dir / 'shopsync.db'}"))
     unique = burst.accepted - burst.duplicates
+    burst_sent = time.monotonic()
     with console.status("Waiting for the receiver-triggered sync runs…") as status:
         synced = wait_for_inbox(inbox, unique, SYNC_TIMEOUT_SECONDS, lambda text: status.update(text))
+    lag = time.monotonic() - burst_sent
+    console.print(f"Every delivery reached HubSpot {lag:.1f} s after the burst ended.")
     runs.extend(("sync", run) for run in _sync_runs())
     drift_after_sync, _ = contacts_off_by(sandbox)
     console.print(

@@ -138,6 +138,25 @@ class Stack:
     receiver_url: str
 
 
+SERVED_DEPLOYMENTS = (
+    "setup-shopsync/setup",
+    "sync-shopify-orders/sync-shopify-orders",
+    "reconcile-shopify-hubspot/reconcile-nightly",
+)
+
+
+def wait_for_deployments(api_url: str, names: tuple[str, ...], timeout: float = 60.0) -> None:
+    """Wait until `serve` has registered every deployment (the receiver is healthy a little earlier)."""
+    deadline = time.monotonic() + timeout
+    missing = list(names)
+    while missing and time.monotonic() < deadline:
+        missing = [name for name in missing if not _healthy(f"{api_url}/deployments/name/{name}")]
+        if missing:
+            time.sleep(0.5)
+    if missing:
+        raise RuntimeError(f"deployments not served within {timeout:.0f} s: {', '.join(missing)}")
+
+
 @contextmanager
 def running_stack(base_env: Mapping[str, str], data_dir: Path) -> Iterator[Stack]:
     """Prefect server + `shopsync serve --receiver` for the length of the block."""
@@ -154,6 +173,7 @@ def running_stack(base_env: Mapping[str, str], data_dir: Path) -> Iterator[Stack
         stack.callback(prefect.stop)
         serve = start_serve(env, receiver_port, logs)
         stack.callback(serve.stop)
+        wait_for_deployments(env["PREFECT_API_URL"], SERVED_DEPLOYMENTS)
         yield Stack(
             env=env,
             prefect=prefect,
