@@ -12,7 +12,7 @@ request over HubSpot's rate limit. Then a persistent outage and a persistent bad
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import httpx
@@ -120,7 +120,7 @@ def _options(values: list[str]) -> list[dict[str, object]]:
     return [{"label": v, "value": v, "displayOrder": i, "hidden": False} for i, v in enumerate(values)]
 
 
-def _patch_property(world: World, name: str, body: dict[str, object]) -> None:
+def _patch_property(world: World, name: str, body: Mapping[str, object]) -> None:
     response = httpx.patch(
         f"{world.sandbox.hubspot_base_url}/crm/v3/properties/contacts/{name}",
         json=body,
