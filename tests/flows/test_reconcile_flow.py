@@ -16,6 +16,8 @@ import polars as pl
 import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.events import Event
+from prefect.events.filters import EventFilter, EventNameFilter
 
 from flows.reconcile import reconcile_shopify_hubspot
 from flows.sync_orders import sync_shopify_orders
@@ -23,6 +25,7 @@ from sandbox.expected import is_qualifying
 from tasks.ledger import Ledger
 from tasks.reconcile import DriftCapExceeded, ReconcileSummary
 from tasks.reconcile_pull import WATERMARK_KEY
+from tasks.reconcile_tasks import DRIFT_EVENT
 from tasks.runtime import database
 from tasks.settings import get_settings
 from tests.flows.world import World, build_world, contact_matches
@@ -93,6 +96,20 @@ def _latest_artifact(key: str) -> str:
     return str(latest.data)
 
 
+def _drift_event(flow_run_id: str) -> Event:
+    """The run's `shopsync.drift.detected` event (events reach the API asynchronously, so poll briefly)."""
+    wanted = EventFilter(event=EventNameFilter(name=[DRIFT_EVENT]))
+    deadline = time.monotonic() + 10
+    while True:
+        with get_client(sync_client=True) as client:
+            events = client.read_events(filter=wanted, limit=50).events
+        found = [e for e in events if e.resource.id == f"shopsync.reconcile.{flow_run_id}"]
+        if found or time.monotonic() > deadline:
+            assert found, f"no {DRIFT_EVENT} event for run {flow_run_id}"
+            return found[0]
+        time.sleep(0.2)
+
+
 def _assert_hubspot_equals_oracle(world: World) -> None:
     for customer_id, expected in world.expected().items():
         contact = world.contact_of(customer_id)
@@ -124,6 +141,8 @@ def test_dry_run_reports_the_seeded_drift_one_run_repairs_it_and_a_second_finds_
     report = _latest_artifact("drift-report")
     for phrase in ("dry run", "manual edit", "refund", "missed webhook", "unlinked contact"):
         assert phrase in report
+    event = _drift_event(Path(dry.report_dir or "").name)
+    assert event.payload["drifted"] == len(seeded_drift) and event.payload["dry_run"] is True
     table = json.loads(_latest_artifact("drift-corrections"))
     assert len(table) == planned.height
     assert {row["customer_id"] for row in table} == {str(customer_id) for customer_id in seeded_drift}
