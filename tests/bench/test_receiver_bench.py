@@ -13,7 +13,7 @@ from bench import receiver_bench
 def test_quick_run_writes_the_result_and_the_inbox_holds_every_accepted_delivery(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Every delivery the receiver acknowledged as accepted is in its inbox, and the JSON carries the ratios."""
+    """Every delivery the receiver accepted is in its inbox, and the JSON carries the ratios."""
     assert receiver_bench.main(["--quick", "--output", str(tmp_path)]) == 0
 
     result = json.loads((tmp_path / "receiver.json").read_text())
