@@ -23,6 +23,7 @@ TOPIC = "orders/paid"
 # Shopify's 4-hour retry schedule squeezed into 40 s: a delivery that fails gets retried within the run.
 RETRY_TIME_SCALE = 1 / 360
 _POLL_SECONDS = 0.5
+_EXAMPLES = 5
 
 
 @dataclass
@@ -63,6 +64,8 @@ class Convergence:
     seconds_after_last_delivery: float
     seconds_from_first_delivery: float
     mismatched: list[int] = field(default_factory=list)
+    # What the first few wrong contacts said against the oracle, to tell stale values from missing ones.
+    examples: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -70,7 +73,7 @@ class Convergence:
             "seconds_after_last_delivery": round(self.seconds_after_last_delivery, 2),
             "seconds_from_first_delivery": round(self.seconds_from_first_delivery, 2),
             "mismatched_customers": len(self.mismatched),
-            "mismatched_sample": self.mismatched[:10],
+            "mismatched_examples": self.examples,
         }
 
 
@@ -133,11 +136,13 @@ def wait_until_converged(
         wrong = mismatches(expected, read_contacts())
         now = time.monotonic()
         if not wrong or now >= deadline:
+            contacts = read_contacts()
             return Convergence(
                 converged=not wrong,
                 seconds_after_last_delivery=max(now - sent.last_acknowledged, 0.0),
                 seconds_from_first_delivery=now - sent.started,
                 mismatched=wrong,
+                examples=[_example(expected[c], contacts.get(c)) for c in wrong[:_EXAMPLES]],
             )
         time.sleep(_POLL_SECONDS)
 
@@ -150,3 +155,18 @@ def wait_until_drained(inbox: Inbox, timeout: float) -> dict[str, int]:
         if counts["pending"] + counts["claimed"] == 0 or time.monotonic() >= deadline:
             return counts
         time.sleep(_POLL_SECONDS)
+
+
+def _example(want: ExpectedCustomer, contact: Properties | None) -> dict[str, Any]:
+    purchase = {name: value for name, value in (contact or {}).items() if name.startswith("shopify_")}
+    return {
+        "customer_id": want.customer_id,
+        "expected": {
+            "total_spent": str(want.total_spent),
+            "order_count": want.order_count,
+            "first_order_date": str(want.first_order_date),
+            "last_order_date": str(want.last_order_date),
+            "last_order_number": want.last_order_number,
+        },
+        "contact": purchase if contact is not None else None,
+    }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 import httpx
 
 from deployments.receiver import create_receiver_app
-from deployments.run_trigger import NullRunTrigger
+from deployments.run_trigger import DEFAULT_DEPLOYMENT, NullRunTrigger
 from deployments.stack import running_stack
 from sandbox.runner import SandboxEndpoints
 from sandbox.server import serve_in_thread
@@ -94,12 +95,28 @@ def create_properties(sandbox: SandboxEndpoints) -> None:
 def full_stack(environment: Mapping[str, str], workdir: Path) -> Iterator[Installation]:
     """Prefect server + `shopsync serve --receiver` (receiver-triggered sync runs), as separate processes."""
     with running_stack(environment, workdir) as stack:
+        api_url = stack.env["PREFECT_API_URL"]
+        # The receiver is healthy before `serve` has registered the deployments; a burst sent then would
+        # only find "Deployment not found" and wait for the safety drain.
+        _wait_for_deployment(api_url, DEFAULT_DEPLOYMENT, timeout=180.0)
         yield Installation(
             description="full stack: prefect server + shopsync serve --receiver, receiver-triggered runs",
             receiver_url=stack.receiver_url,
             database_url=environment["SHOPSYNC_DATABASE_URL"],
-            prefect_api_url=stack.env["PREFECT_API_URL"],
+            prefect_api_url=api_url,
         )
+
+
+def _wait_for_deployment(api_url: str, name: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{api_url}/deployments/name/{name}", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"deployment {name} was not registered within {timeout:.0f} s")
 
 
 @contextmanager
