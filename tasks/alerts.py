@@ -13,13 +13,10 @@ from prefect.client.orchestration import get_client
 from prefect.events.actions import SendNotification
 from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 
+from tasks.reconcile_tasks import DRIFT_ALERT_LABEL
+
 FAILED_RUNS = "shopsync: flow run failed or crashed"
 DRIFT = "shopsync: nightly drift above threshold"
-
-
-# The reconcile flow labels its drift event with this when the drift passes the configured threshold
-# (`reconcile.alert_drift_contacts`); automations match labels, not payload numbers.
-DRIFT_ALERT_LABEL = "shopsync.drift.alert"
 
 
 def desired_automations(block_document_id: UUID) -> list[AutomationCore]:
@@ -58,8 +55,10 @@ def desired_automations(block_document_id: UUID) -> list[AutomationCore]:
                 block_document_id=block_document_id,
                 subject="shopsync drift: {{ event.payload.drifted }} contacts",
                 body=(
-                    "Nightly reconciliation found {{ event.payload.drifted }} drifted and "
-                    "{{ event.payload.missing }} missing contacts. Report: {{ event.payload.report_url }}"
+                    "Nightly reconciliation found {{ event.payload.drifted }} drifted contacts "
+                    "({{ event.payload.creates }} missing in HubSpot, "
+                    "{{ event.payload.updates }} to rewrite, {{ event.payload.failed }} refused). "
+                    "Full list: {{ event.payload.report_dir }}"
                 ),
             )
         ],

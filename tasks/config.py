@@ -171,6 +171,8 @@ class ReconcileConfig(_Section):
     max_drift_share: float = Field(default=0.2, ge=0, le=1)
     batch_size: int = Field(default=100, ge=1, le=100)
     overlap_hours: int = Field(default=48, ge=0)
+    # Drifted contacts above which the drift event is labelled for the alerting automation.
+    alert_drift_contacts: int = Field(default=0, ge=0)
 
 
 class ShopsyncConfig(_Section):

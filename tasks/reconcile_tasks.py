@@ -51,6 +51,7 @@ from tasks.runtime import Runtime
 ARTIFACT_ROWS = 500
 PROGRESS_KEY = "reconcile-progress"
 DRIFT_EVENT = "shopsync.drift.detected"
+DRIFT_ALERT_LABEL = "shopsync.drift.alert"
 
 
 def start_progress() -> UUID:
@@ -143,7 +144,7 @@ def publish_reconcile_report(
     create_markdown_artifact(markdown, key="drift-report", description=describe_reconcile(summary))
     _publish_table(corrections, directory)
     if summary.drifted or summary.failed:
-        _emit_drift(summary)
+        _emit_drift(summary, runtime.config.reconcile.alert_drift_contacts)
     return summary
 
 
@@ -171,13 +172,15 @@ def _publish_table(corrections: pl.DataFrame, directory: Path) -> None:
     )
 
 
-def _emit_drift(summary: ReconcileSummary) -> None:
+def _emit_drift(summary: ReconcileSummary, alert_above: int) -> None:
     run_id = flow_run.get_id() or "local"
     emit_event(
         event=DRIFT_EVENT,
         resource={
             "prefect.resource.id": f"shopsync.reconcile.{run_id}",
             "prefect.resource.name": "reconcile",
+            # Automations match labels, not payload numbers: the threshold is decided here.
+            DRIFT_ALERT_LABEL: "true" if summary.drifted > alert_above else "false",
         },
         payload=summary.model_dump(mode="json") | {"drifted": summary.drifted},
     )

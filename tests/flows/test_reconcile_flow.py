@@ -143,6 +143,8 @@ def test_dry_run_reports_the_seeded_drift_one_run_repairs_it_and_a_second_finds_
         assert phrase in report
     event = _drift_event(Path(dry.report_dir or "").name)
     assert event.payload["drifted"] == len(seeded_drift) and event.payload["dry_run"] is True
+    # Default threshold 0: any drift labels the event for the alerting automation.
+    assert event.resource.get("shopsync.drift.alert") == "true"
     table = json.loads(_latest_artifact("drift-corrections"))
     assert len(table) == planned.height
     assert {row["customer_id"] for row in table} == {str(customer_id) for customer_id in seeded_drift}
