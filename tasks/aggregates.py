@@ -31,29 +31,64 @@ def customer_aggregates(
     Returns:
         EXPECTED_SCHEMA plus one column per mapping, sorted by customer_id.
     """
-    counted = pl.col("qualifies")
-    latest_counted = [
-        _mapped_value(mapping).filter(counted).last().alias(mapping.property) for mapping in mappings
-    ]
-    aggregated = (
-        orders.filter(pl.col("customer_id").is_not_null())
-        # Sorted once so that first()/last() inside each group mean earliest/latest: group_by keeps row order.
-        .sort("processed_at", "order_id")
-        .with_columns(qualifying(rules))
-        .group_by("customer_id")
-        .agg(
-            pl.col("email").drop_nulls().last(),
-            pl.col("current_total").filter(counted).sum().round(2).cast(MONEY).alias("total_spent"),
-            counted.sum().alias("order_count"),
-            pl.col("processed_date").filter(counted).first().alias("first_order_date"),
-            pl.col("processed_date").filter(counted).last().alias("last_order_date"),
-            pl.col("name").filter(counted).last().alias("last_order_number"),
-            pl.col("currency").last(),
-            *latest_counted,
-        )
-        .sort("customer_id")
+    # Sorting row numbers, not the orders: only each customer's picked rows are ever read.
+    oldest_first = orders.select(pl.arg_sort_by("processed_at", "order_id")).to_series()
+    per_customer = _totals_and_picks(orders, rules, _places(oldest_first))
+
+    def read(pick: str, *values: pl.Expr) -> pl.DataFrame:
+        """`values` of each customer's picked order; a null pick (no such order) reads as nulls."""
+        rows = oldest_first.gather(per_customer[pick])
+        columns = {name for value in values for name in value.meta.root_names()}
+        return orders.select(pl.col(*columns).gather(rows)).select(values)
+
+    aggregated = pl.concat(
+        [
+            per_customer.select("customer_id", "total_spent", "order_count"),
+            read("latest_with_email", pl.col("email")),
+            read("first_counted", pl.col("processed_date").alias("first_order_date")),
+            read(
+                "latest_counted",
+                pl.col("processed_date").alias("last_order_date"),
+                pl.col("name").alias("last_order_number"),
+                *(_mapped_value(mapping).alias(mapping.property) for mapping in mappings),
+            ),
+            read("latest", pl.col("currency")),
+        ],
+        how="horizontal",
     )
     return conform(aggregated, with_mappings(EXPECTED_SCHEMA, mappings))
+
+
+def _totals_and_picks(orders: pl.DataFrame, rules: RulesConfig, places: pl.Series) -> pl.DataFrame:
+    """Per customer, by id: total_spent, order_count, and the place (see `_places`) of the orders that the
+    other facts are read from: `latest`, `latest_with_email`, `first_counted`, `latest_counted`."""
+    counted, place = pl.col("qualifies"), pl.col("__place")
+    return (
+        orders.lazy()
+        .select("customer_id", "current_total", "email", qualifying(rules), places.alias("__place"))
+        .group_by("customer_id")
+        .agg(
+            pl.when(counted).then(pl.col("current_total")).sum().round(2).cast(MONEY).alias("total_spent"),
+            counted.sum().alias("order_count"),
+            place.max().alias("latest"),
+            pl.when(pl.col("email").is_not_null()).then(place).max().alias("latest_with_email"),
+            pl.when(counted).then(place).min().alias("first_counted"),
+            pl.when(counted).then(place).max().alias("latest_counted"),
+        )
+        # Orders without a customer form one null group: dropping that row is cheaper than filtering orders.
+        .filter(pl.col("customer_id").is_not_null())
+        .sort("customer_id")
+        # Plain sums, mins and maxes: the streaming engine aggregates them in about half the CPU time.
+        .collect(engine="streaming")
+    )
+
+
+def _places(oldest_first: pl.Series) -> pl.Series:
+    """Each order's place in `oldest_first` (its inverse permutation): a later order has a larger place."""
+    count, index = oldest_first.len(), pl.get_index_type()
+    return pl.zeros(count, index, eager=True).scatter(
+        oldest_first, pl.int_range(count, dtype=index, eager=True)
+    )
 
 
 def _mapped_value(mapping: MappingConfig) -> pl.Expr:
