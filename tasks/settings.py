@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     shopify_block: str | None = Field(default=None, validation_alias="SHOPSYNC_SHOPIFY_BLOCK")
     hubspot_block: str | None = Field(default=None, validation_alias="SHOPSYNC_HUBSPOT_BLOCK")
     rate_budgets: bool = Field(default=False, validation_alias="SHOPSYNC_RATE_BUDGETS")
+    # How long a sync run's claim on a delivery holds; a crashed run's deliveries are retried after it.
+    claim_lease_seconds: float = Field(default=300.0, gt=0, validation_alias="SHOPSYNC_CLAIM_LEASE_SECONDS")
     config_path: Path = Field(default=Path("shopsync.toml"), validation_alias="SHOPSYNC_CONFIG")
 
     @field_validator("shopify_webhook_secrets", mode="before")

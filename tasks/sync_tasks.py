@@ -25,14 +25,16 @@ from tasks.order_sync import (
 )
 from tasks.runtime import Runtime
 
-LEASE_SECONDS = 300.0
 ARTIFACT_ROWS = 500
 
 
 @task(cache_policy=NO_CACHE)
 def claim_deliveries(runtime: Runtime, limit: int, worker_id: str) -> list[Delivery]:
-    """Claim up to `limit` pending deliveries for this run (safe with other runs claiming at once)."""
-    return runtime.inbox.claim(limit, worker_id, LEASE_SECONDS)
+    """Claim up to `limit` pending deliveries for this run (safe with other runs claiming at once).
+
+    The claim holds for SHOPSYNC_CLAIM_LEASE_SECONDS; if this run dies, another run takes them over after it.
+    """
+    return runtime.inbox.claim(limit, worker_id, runtime.settings.claim_lease_seconds)
 
 
 @task(cache_policy=NO_CACHE)
