@@ -20,7 +20,7 @@ from sandbox.runner import running_sandbox
 from sandbox.shopify.config import ShopifySandboxConfig
 from tasks.shopify import operations
 from tests.flows import world as world_module
-from tests.flows.world import World, build_world, contact_matches
+from tests.flows.world import World, build_world
 
 # HubSpot's four failure modes at 5 % each (20 % of requests). A timed-out request is applied by the
 # sandbox but its answer is lost (a 504 after `timeout_seconds`): the hardest case for idempotency.
@@ -133,19 +133,3 @@ def deliver_orders_and_refunds(world: World, refunds: int, every: int) -> list[i
             assert world.deliver("refunds/create", order_id) == 200
             refunds -= 1
     return [order["id"] for order in orders]
-
-
-def mismatches(world: World) -> list[int]:
-    """Customers whose contact differs from the oracle, or who have more than one contact."""
-    wrong = []
-    for customer_id, expected in world.expected().items():
-        contact = world.contact_of(customer_id)
-        if expected.order_count == 0 and contact is None:
-            continue
-        if (
-            contact is None
-            or not contact_matches(contact, expected)
-            or world.contacts_with_id(customer_id) != 1
-        ):
-            wrong.append(customer_id)
-    return wrong

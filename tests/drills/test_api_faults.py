@@ -31,9 +31,9 @@ from tests.drills.api_faults import (
     faulty_world,
     hubspot_counters,
     injected,
-    mismatches,
     put_faults,
 )
+from tests.drills.oracle import mismatches
 from tests.flows.world import World
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -60,7 +60,7 @@ def test_twenty_percent_faults_on_both_apis_still_sync_everything(world: World) 
         summary = sync_shopify_orders(batch_size=5)
 
     assert summary.get("failed", 0) == 0 and summary["deliveries"] == 130, world.inbox.failed()
-    assert mismatches(world) == []
+    assert mismatches(world.sandbox) == []
     counters = hubspot_counters(world)
     assert counters["rate_limited_total"] == 0
     assert counters["max_in_ten_seconds"] <= counters["ten_second_limit"]
@@ -88,7 +88,7 @@ def test_a_persistent_outage_fails_the_run_loses_nothing_and_the_next_run_replay
     summary = sync_shopify_orders()
 
     assert summary.get("failed", 0) == 0 and summary["deliveries"] == 115
-    assert mismatches(world) == []
+    assert mismatches(world.sandbox) == []
 
 
 def test_records_hubspot_keeps_refusing_end_in_the_error_report_and_replay_cleanly(world: World) -> None:
@@ -105,7 +105,7 @@ def test_records_hubspot_keeps_refusing_end_in_the_error_report_and_replay_clean
     assert failed and summary["failed"] == len(failed)
     assert summary.get("synced", 0) > 0, "one refused record must not fail its whole batch"
     assert all("shopify_last_order_number" in (delivery.reason or "") for delivery in failed)
-    assert mismatches(world)
+    assert mismatches(world.sandbox)
 
     _patch_property(world, "shopify_last_order_number", {"type": "string", "fieldType": "text"})
     result = CliRunner().invoke(cli, ["replay"])
@@ -113,7 +113,7 @@ def test_records_hubspot_keeps_refusing_end_in_the_error_report_and_replay_clean
     assert result.exit_code == 0, result.output
     assert f"re-queued {len(failed)} deliveries" in result.output
     assert world.inbox.failed() == []
-    assert mismatches(world) == []
+    assert mismatches(world.sandbox) == []
 
 
 def _options(values: list[str]) -> list[dict[str, object]]:
