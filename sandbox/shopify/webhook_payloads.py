@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from sandbox.seed_models import DEMO_SHOP
+from sandbox.shopify.rest_order_fields import complete_order_payload
 
 DEMO_SHOP_ID: Final = 548380009
 ORDER_TOPICS: Final = frozenset({"orders/create", "orders/paid", "orders/updated", "orders/cancelled"})
@@ -38,7 +39,7 @@ def build_delivery(
             an order without a customer.
     """
     if topic in ORDER_TOPICS:
-        return copy.deepcopy(dict(order))
+        return complete_order_payload(order, shop_domain)
     if topic == "orders/delete":
         return {"id": order["id"]}
     if topic == "refunds/create":

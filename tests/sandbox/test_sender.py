@@ -207,7 +207,11 @@ def test_build_delivery_shapes_each_topic(store):
     assert refund["refund_line_items"] and refund["transactions"]
     cancelled = next(o for o in store.orders if o["cancelled_at"])
     payload = build_delivery("orders/cancelled", cancelled)
-    assert payload == cancelled
+    # The order as the store has it, completed with the payload keys the seed leaves out.
+    assert {key: payload[key] for key in cancelled if key != "line_items"} == {
+        key: value for key, value in cancelled.items() if key != "line_items"
+    }
+    assert [item["id"] for item in payload["line_items"]] == [item["id"] for item in cancelled["line_items"]]
     payload["id"] = 1
     assert cancelled["id"] != 1
     with_customer = next(o for o in store.orders if o["customer"])
