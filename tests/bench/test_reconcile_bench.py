@@ -32,6 +32,11 @@ def test_quick_reconcile_rewrites_exactly_the_drifted_contacts_in_minimal_batche
         assert run["rate_limited_429"] == 0
         assert run["wall_seconds"] > 0
     assert result["goals"]["writes_equal_minimum"]["met"] is True
-    assert result["rate_limit"]["floor_seconds"] == pytest.approx(result["minimum_requests"]["total"] / 19, abs=0.01)
-    assert [row["figure"].split(":")[1].strip() for row in result["table"]] == ["HubSpot requests", "wall time"]
+    assert result["rate_limit"]["floor_seconds"] == pytest.approx(
+        result["minimum_requests"]["total"] / 19, abs=0.01
+    )
+    assert [row["figure"].split(":")[1].strip() for row in result["table"]] == [
+        "HubSpot requests",
+        "wall time",
+    ]
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("reconcile wall/floor ratio:")
