@@ -7,7 +7,7 @@ a batch touches, never incremented, so duplicates and reordered deliveries canno
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -103,11 +103,20 @@ def _refund_order_id(payload: dict[str, Any]) -> int:
 def record_orders(
     batch: RecordedBatch,
     ledger: Ledger,
-    resolve_product_types: Callable[[OrderRecord], OrderRecord] | None,
+    product_types: Callable[[Iterable[int]], Mapping[int, str]] | None,
 ) -> RecordedBatch:
-    """Resolve product types when rules need them, then upsert into the ledger (newest `updated_at` wins)."""
-    if resolve_product_types is not None:
-        batch.orders = {key: resolve_product_types(record) for key, record in batch.orders.items()}
+    """Resolve product types when rules need them, then upsert into the ledger (newest `updated_at` wins).
+
+    Args:
+        batch: The parsed deliveries.
+        ledger: The order ledger.
+        product_types: Looks up the types of many products at once (`ProductTypeCache.lookup`), so a
+            batch costs at most one Shopify `nodes(ids:)` round trip; None when no rule needs types.
+    """
+    if product_types is not None:
+        wanted = {pid for record in batch.orders.values() for pid in record.product_ids}
+        types = product_types(sorted(wanted))
+        batch.orders = {key: record.with_product_types(types) for key, record in batch.orders.items()}
     batch.previous_customer_ids = ledger.customers_touched(
         record.order_id for record in batch.orders.values()
     )

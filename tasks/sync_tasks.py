@@ -41,8 +41,8 @@ def claim_deliveries(runtime: Runtime, limit: int, worker_id: str) -> list[Deliv
 def record_deliveries(runtime: Runtime, deliveries: Sequence[Delivery]) -> RecordedBatch:
     """Parse the deliveries' orders and upsert them into the ledger (newest `updated_at` wins)."""
     batch = parse_deliveries(deliveries, runtime.shopify.fetch_orders_by_ids)
-    resolve = runtime.product_types.resolve if runtime.config.rules.uses_product_types else None
-    return record_orders(batch, runtime.ledger, resolve)
+    lookup = runtime.product_types.lookup if runtime.config.rules.uses_product_types else None
+    return record_orders(batch, runtime.ledger, lookup)
 
 
 @task(cache_policy=NO_CACHE)

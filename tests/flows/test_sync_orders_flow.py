@@ -125,3 +125,23 @@ def test_a_test_order_is_skipped_with_its_rule(world: World) -> None:
     assert delivery.status == "skipped"
     assert delivery.reason == "test_order"
     assert summary.get("synced", 0) == 0
+
+
+def test_a_product_type_rule_looks_types_up_in_shopify_and_skips_the_order(
+    world: World, tmp_path: Path
+) -> None:
+    """Webhook line items carry no product type: the flow asks Shopify, then the rule skips the order."""
+    (tmp_path / "shopsync.toml").write_text('[rules]\nexclude_product_types = ["Books"]\n')
+    types = {product["id"]: product["product_type"] for product in world.sandbox.seed.products}
+    order = next(
+        o
+        for o in _paid_orders(world)
+        if any(types.get(item["product_id"]) == "Books" for item in o["line_items"])
+    )
+    world.deliver("orders/paid", order["id"], "books-order")
+
+    sync_shopify_orders()
+
+    delivery = world.inbox.get("books-order")
+    assert delivery is not None
+    assert (delivery.status, delivery.reason) == ("skipped", "exclude_product_type:books")
