@@ -13,7 +13,7 @@ from typing import Literal
 import polars as pl
 
 from tasks.config import PropertiesConfig
-from tasks.contact_matching import adopt_by_email, numeric_id_order, split_duplicates
+from tasks.contact_matching import adopt_by_email, sort_by_numeric_id, split_duplicates
 from tasks.frames import EXPECTED_SCHEMA, MONEY, PURCHASE_SCHEMA, conform
 
 OrphanPolicy = Literal["reset", "report"]
@@ -48,8 +48,8 @@ class ContactDiff:
         updates_wide: One row per contact to update: contact_id, customer_id, then one String column per
             property named as in HubSpot: null = leave untouched, "" = clear, else the value to write.
         orphans: Contacts carrying a Shopify id whose customer has no qualifying order and whose values are
-            not yet reset (ORPHANS_SCHEMA, HubSpot's current total and count). Under "reset" their writes are
-            also in `updates`; under "report" they are only listed here.
+            not yet reset (ORPHANS_SCHEMA, HubSpot's current total and count), by customer id. Under "reset"
+            their writes are also in `updates`; under "report" they are only listed here.
         duplicates: Extra contacts carrying an already-used Shopify id (customer_id, contact_id,
             kept_contact_id); the lowest contact id is kept as the target, the others are only reported.
         unchanged: Contacts matched by Shopify id that already hold the expected values.
@@ -108,9 +108,11 @@ def diff_contacts(
         updates=_long_changes(writes, compared, names),
         updates_wide=_wide_changes(writes, compared, names),
         orphans=conform(
-            flagged.filter(pl.col("__orphan")).select(
+            flagged.filter(pl.col("__orphan"))
+            .select(
                 "contact_id", "customer_id", *(pl.col(f"{name}{_OLD}").alias(name) for name in _ORPHAN_FACTS)
-            ),
+            )
+            .sort("customer_id"),
             ORPHANS_SCHEMA,
         ),
         duplicates=duplicates,
@@ -204,12 +206,12 @@ def _long_changes(writes: pl.DataFrame, compared: list[str], names: dict[str, st
     changes = pl.concat(
         [conform(part, CHANGES_SCHEMA) for part in per_property] or [CHANGES_SCHEMA.to_frame()]
     )
-    return changes.sort(numeric_id_order(), maintain_order=True)
+    return sort_by_numeric_id(changes)
 
 
 def _wide_changes(writes: pl.DataFrame, compared: list[str], names: dict[str, str]) -> pl.DataFrame:
     """One row per contact; a property column is null when unchanged and "" when it must be cleared."""
-    return writes.select(
+    wide = writes.select(
         pl.col("contact_id").cast(pl.String()),
         pl.col("customer_id").cast(pl.Int64()),
         *(
@@ -218,4 +220,5 @@ def _wide_changes(writes: pl.DataFrame, compared: list[str], names: dict[str, st
             .alias(names.get(name, name))
             for name in compared
         ),
-    ).sort(numeric_id_order())
+    )
+    return sort_by_numeric_id(wide)
