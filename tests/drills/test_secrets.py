@@ -25,12 +25,17 @@ from sandbox.hubspot.config import HubSpotSandboxConfig
 from sandbox.shopify.config import ShopifySandboxConfig
 from tasks.hubspot import protocol
 from tests.drills.api_faults import HUBSPOT_FAULTS, deliver_orders_and_refunds, faulty_world, put_faults
+from tests.drills.leaks import (
+    HUBSPOT_TOKEN,
+    SHOPIFY_TOKEN,
+    files_containing,
+    parameter_leaks,
+    personal_values,
+)
 from tests.flows.world import WEBHOOK_SECRET, World
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-SHOPIFY_TOKEN = "drill-secret-shopify-token-5a1b7e"
-HUBSPOT_TOKEN = "drill-secret-hubspot-token-9c2d4f"
 SECRETS = (SHOPIFY_TOKEN, HUBSPOT_TOKEN, WEBHOOK_SECRET)
 
 
@@ -43,18 +48,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     hubspot = HubSpotSandboxConfig(access_token=HUBSPOT_TOKEN)
     with faulty_world(tmp_path, monkeypatch, shopify, hubspot) as built:
         yield built
-
-
-def files_containing(folder: Path, needles: tuple[str, ...]) -> dict[str, list[str]]:
-    """Every file under `folder` whose bytes contain one of `needles` (SQLite files and WAL included)."""
-    found: dict[str, list[str]] = {}
-    for path in folder.rglob("*"):
-        if path.is_file():
-            content = path.read_bytes()
-            hits = [needle for needle in needles if needle.encode() in content]
-            if hits:
-                found[str(path)] = hits
-    return found
 
 
 def test_no_secret_reaches_logs_prefect_or_disk(
@@ -76,28 +69,12 @@ def test_no_secret_reaches_logs_prefect_or_disk(
 
 
 def test_flow_run_parameters_carry_no_customer_data(world: World) -> None:
-    """Every sync run's parameters are batch settings; no email, name or payload of a customer."""
+    """Every flow run's parameters are ids and settings: no email, name, phone or payload of a customer."""
     deliver_orders_and_refunds(world, refunds=0, every=10)
     sync_shopify_orders()
-    personal = {
-        str(value).lower()
-        for customer in world.sandbox.seed.customers
-        for value in (customer["email"], customer["first_name"], customer["last_name"], customer["phone"])
-        if value
-    }
 
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs()
 
     assert runs
-    for run in runs:
-        text = repr(run.parameters).lower()
-        assert not [value for value in personal if value in text], run.name
-        assert set(run.parameters) <= {
-            "batch_size",
-            "max_batches",
-            "mode",
-            "dry_run",
-            "budgets",
-            "alerts_block",
-        }
+    assert parameter_leaks(runs, personal_values(world.sandbox.seed)) == []
