@@ -7,7 +7,8 @@ Faults: HubSpot 429 / 423 / 503 / lost-answer timeouts at 5 % each; Shopify HTTP
 plus genuine THROTTLED replies from a 12-point cost bucket drained before the run. Waits HubSpot asks for
 (10 s after a 429, 2 s after a 423) are compressed to 0.05 s here; the slow drill keeps them real.
 Expected: every delivery synced in one run, every contact equal to the oracle, no duplicate contact, no
-request over HubSpot's rate limit. Then a persistent outage and a persistent bad property.
+request over HubSpot's rate limit. Then a persistent outage and a persistent bad property. The slow variant
+(marker `drill`) keeps HubSpot's real waits and a 30-requests-per-10-s limit the client must pace itself to.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 
 from deployments.cli import app as cli
 from flows.sync_orders import sync_shopify_orders
+from sandbox.hubspot.config import HubSpotSandboxConfig
 from sandbox.shopify.config import ShopifySandboxConfig
 from tasks.hubspot import protocol
 from tests.drills.api_faults import (
@@ -39,6 +41,7 @@ from tests.flows.world import World
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 BUCKET_POINTS = 12
+TIGHT_LIMIT = 30
 
 
 @pytest.fixture
@@ -127,3 +130,28 @@ def _patch_property(world: World, name: str, body: Mapping[str, object]) -> None
         headers={"Authorization": f"Bearer {world.sandbox.hubspot_token}"},
     )
     response.raise_for_status()
+
+
+@pytest.mark.drill
+def test_real_waits_and_a_tight_rate_limit_still_sync_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slow variant: HubSpot's real waits (10 s after a 429) and a 30-per-10-s limit the client must pace to;
+    the same 20 % faults, and not one request over the limit."""
+    monkeypatch.setenv("HUBSPOT_REQUESTS_PER_10S", str(TIGHT_LIMIT))
+    shopify = ShopifySandboxConfig(maximum_available=BUCKET_POINTS, restore_rate=5.0)
+    hubspot = HubSpotSandboxConfig(ten_second_limit=TIGHT_LIMIT)
+    with faulty_world(tmp_path, monkeypatch, shopify, hubspot) as world:
+        deliver_orders_and_refunds(world, refunds=20, every=5)
+        put_faults(world.sandbox.hubspot_base_url, HUBSPOT_FAULTS)
+        put_faults(world.sandbox.shopify_base_url, SHOPIFY_FAULTS)
+        with competing_shopify_job(world) as throttled:
+            summary = sync_shopify_orders(batch_size=5)
+
+        assert summary.get("failed", 0) == 0 and summary["deliveries"] == 130, world.inbox.failed()
+        assert mismatches(world.sandbox) == []
+        counters = hubspot_counters(world)
+        assert counters["rate_limited_total"] == 0
+        assert counters["max_in_ten_seconds"] <= TIGHT_LIMIT
+        assert counters["served"] > 2 * TIGHT_LIMIT, "the load must span several rate-limit windows"
+        assert throttled.is_set()
