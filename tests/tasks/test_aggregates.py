@@ -148,3 +148,17 @@ def test_seeded_store_matches_the_independent_oracle():
     oracle = sorted(dataclasses.astuple(customer) for customer in expected_customers(store.orders).values())
     assert result.rows() == oracle
     assert result.height > 10
+
+
+def test_two_orders_at_the_same_instant_break_the_tie_by_order_id():
+    """Orders processed at the same second: the one with the higher order id is the latest."""
+    frame = orders(
+        {**at(9), "order_id": 20, "name": "#1020", "current_total": Decimal("5.00")},
+        {**at(9), "order_id": 10, "name": "#1010", "current_total": Decimal("7.00")},
+    )
+    result = customer_aggregates(frame, RulesConfig())
+    assert result.select("last_order_number", "total_spent", "order_count").row(0) == (
+        "#1020",
+        Decimal("12.00"),
+        2,
+    )
