@@ -51,8 +51,9 @@ class Sizes:
     sender_threads: int
 
 
+# HubSpot gets 3x the goal's 30 s to converge; what is still wrong then is reported with examples.
 FULL = Sizes(
-    deliveries=10_000, rate=50.0, customers=2_000, orders=8_000, converge_timeout=600.0, sender_threads=8
+    deliveries=10_000, rate=50.0, customers=2_000, orders=8_000, converge_timeout=90.0, sender_threads=8
 )
 QUICK = Sizes(deliveries=50, rate=500.0, customers=20, orders=40, converge_timeout=60.0, sender_threads=4)
 

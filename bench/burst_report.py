@@ -99,7 +99,7 @@ def _table(
     return [
         {
             "figure": f"burst ({burst}): contacts equal the oracle after the last delivery",
-            "value": f"{lag:.1f} s" if convergence.converged else f"not converged after {lag:.0f} s",
+            "value": f"{lag:.1f} s" if convergence.converged else _not_converged(convergence),
             "baseline": f"goal {GOAL_CONVERGENCE_SECONDS:g} s",
             "ratio": round(lag / GOAL_CONVERGENCE_SECONDS, 3),
             "goal": goals["convergence_seconds"]["goal"],
@@ -122,6 +122,14 @@ def _table(
             "met": goals["lost"]["met"] and goals["rate_limited_429"]["met"],
         },
     ]
+
+
+def _not_converged(convergence: Convergence) -> str:
+    return (
+        f"{len(convergence.mismatched)} contacts still wrong after "
+        f"{convergence.seconds_after_last_delivery:.0f} s (the rest settled after "
+        f"{convergence.settled_after_last_delivery:.1f} s)"
+    )
 
 
 def _notes() -> list[str]:

@@ -63,6 +63,8 @@ class Convergence:
     converged: bool
     seconds_after_last_delivery: float
     seconds_from_first_delivery: float
+    # When the number of wrong contacts last went down: HubSpot had settled, right or not.
+    settled_after_last_delivery: float
     mismatched: list[int] = field(default_factory=list)
     # What the first few wrong contacts said against the oracle, to tell stale values from missing ones.
     examples: list[dict[str, Any]] = field(default_factory=list)
@@ -72,6 +74,7 @@ class Convergence:
             "converged": self.converged,
             "seconds_after_last_delivery": round(self.seconds_after_last_delivery, 2),
             "seconds_from_first_delivery": round(self.seconds_from_first_delivery, 2),
+            "settled_seconds_after_last_delivery": round(self.settled_after_last_delivery, 2),
             "mismatched_customers": len(self.mismatched),
             "mismatched_examples": self.examples,
         }
@@ -132,15 +135,19 @@ def wait_until_converged(
 ) -> Convergence:
     """Poll HubSpot until every contact equals the oracle, or until `timeout` s after the last delivery."""
     deadline = sent.last_acknowledged + timeout
+    fewest, settled = len(expected) + 1, time.monotonic()
     while True:
         wrong = mismatches(expected, read_contacts())
         now = time.monotonic()
+        if len(wrong) < fewest:
+            fewest, settled = len(wrong), now
         if not wrong or now >= deadline:
             contacts = read_contacts()
             return Convergence(
                 converged=not wrong,
                 seconds_after_last_delivery=max(now - sent.last_acknowledged, 0.0),
                 seconds_from_first_delivery=now - sent.started,
+                settled_after_last_delivery=max(settled - sent.last_acknowledged, 0.0),
                 mismatched=wrong,
                 examples=[_example(expected[c], contacts.get(c)) for c in wrong[:_EXAMPLES]],
             )

@@ -158,11 +158,9 @@ def build_report(
             f"< {GOAL_P99_MS} at {sizes.rate:g} req/s", receiver_p99, receiver_p99 < GOAL_P99_MS
         ),
     }
+    servers = "both in threads of one process (smoke)" if in_threads else "one uvicorn process each, 1 worker"
     return {
-        "servers": "uvicorn in threads of one process (smoke)"
-        if in_threads
-        else "one uvicorn process each, 1 worker",
-        "load_generator": "httpx.AsyncClient in the benchmark process",
+        "mode": f"{servers}; lean asyncio HTTP/1.1 load generator in the benchmark process",
         "sizes": asdict(sizes),
         "runs": len(receiver),
         "medians": medians,
@@ -242,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         payload = run_bench(
             QUICK if args.quick else FULL, args.runs, in_threads=args.quick, workdir=Path(workdir)
         )
-    path = write_result("receiver", {"mode": "quick" if args.quick else "full", **payload}, args.output)
+    path = write_result("receiver", {"run_mode": "quick" if args.quick else "full", **payload}, args.output)
     for target, figures in payload["medians"].items():
         print(f"{target:9s} {figures}")
     print(f"inbox holds {payload['inbox']['rows']} of {payload['inbox']['accepted']} accepted deliveries")

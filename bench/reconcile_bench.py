@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 
@@ -28,28 +29,30 @@ from bench.common import RESULTS_DIR, write_result
 from bench.drifted_portal import drifted_portal
 from bench.installations import patched_environment, shopsync_environment
 from bench.reconcile_report import build_report, key_ratio_line, split_requests
-from bench.seeded_sandbox import BenchSandbox, mismatches, serving_sandbox
+from bench.seeded_sandbox import BenchSandbox, mismatches, serving_sandbox, sharded_store
 from sandbox.expected import ExpectedCustomer, expected_customers
-from sandbox.seed import generate_store
 from tasks.config import PropertiesConfig
+from tasks.reconcile import ReconcileSummary
 
 
 @dataclass(frozen=True)
 class Sizes:
-    """The seeded store and how many of its contacts drift."""
+    """How many contacts drift, and the store: `shards` seeded stores of `customers` x `orders` each."""
 
     drifted: int
+    shards: int
     customers: int
     orders: int
 
 
-FULL = Sizes(drifted=20_000, customers=24_000, orders=30_000)
-QUICK = Sizes(drifted=12, customers=30, orders=60)
+# 8 x 5,000 x 5,000 gives 20,351 customers with a qualifying order (seed 7).
+FULL = Sizes(drifted=20_000, shards=8, customers=5_000, orders=5_000)
+QUICK = Sizes(drifted=12, shards=2, customers=15, orders=30)
 
 
 def run_bench(sizes: Sizes, runs: int, workdir: Path, seed: int = 7) -> dict[str, Any]:
     """Seed the drifted portal, reconcile it `runs` times (reset in between) and build `reconcile.json`."""
-    data = generate_store(seed=seed, customers=sizes.customers, orders=sizes.orders)
+    data = sharded_store(seed, sizes.shards, sizes.customers, sizes.orders)
     expected = expected_customers(data.orders)
     portal = drifted_portal(expected, sizes.drifted)
     seeded = replace(data, hubspot_contacts=portal.contacts)
@@ -86,12 +89,14 @@ def _reconcile_once(
     httpx.post(f"{sandbox.endpoints.hubspot_base_url}/_sandbox/reset", timeout=120).raise_for_status()
     with patched_environment(shopsync_environment(sandbox.endpoints, workdir)):
         started = time.perf_counter()
-        summary = reconcile_shopify_hubspot(mode="full", force=True)
+        state = reconcile_shopify_hubspot(mode="full", force=True, return_state=True)
         wall = time.perf_counter() - started
+        summary: ReconcileSummary = state.result()
     counters = sandbox.counters()
     contacts = sandbox.contacts_by_customer(PropertiesConfig().customer_id)
     return {
         "wall_seconds": round(wall, 3),
+        "stage_seconds": stage_seconds(state.state_details.flow_run_id),
         "summary": summary.model_dump(mode="json", include=_SUMMARY_FIELDS),
         "requests": counters["served"],
         "requests_by_kind": split_requests(counters["per_endpoint"]),
@@ -100,6 +105,24 @@ def _reconcile_once(
         "max_in_ten_seconds": counters["max_in_ten_seconds"],
         "contacts_wrong_after": len(mismatches(expected, contacts)),
     }
+
+
+def stage_seconds(flow_run_id: UUID | None) -> dict[str, float]:
+    """Seconds spent in each task of the flow run, summed per task name (from Prefect's task runs)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    if flow_run_id is None:
+        return {}
+    runs_of = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    with get_client(sync_client=True) as client:
+        task_runs = client.read_task_runs(flow_run_filter=runs_of)
+    stages: dict[str, float] = {}
+    for task_run in task_runs:
+        # Task run names are "<task>-<suffix>".
+        name = task_run.name.rsplit("-", 1)[0]
+        stages[name] = round(stages.get(name, 0.0) + task_run.total_run_time.total_seconds(), 3)
+    return stages
 
 
 _SUMMARY_FIELDS = {

@@ -19,7 +19,7 @@ from sandbox.hubspot.config import HubSpotSandboxConfig
 from sandbox.hubspot.store import HubSpotStore
 from sandbox.hubspot.wire import SandboxContext
 from sandbox.runner import SandboxEndpoints
-from sandbox.seed import SeedData
+from sandbox.seed import SeedData, generate_store
 from sandbox.server import serve_in_thread
 from sandbox.shopify.app import create_app as create_shopify_app
 from sandbox.shopify.config import ShopifySandboxConfig
@@ -57,6 +57,28 @@ class BenchSandbox:
             except RuntimeError:
                 continue
         raise RuntimeError("the HubSpot store kept changing while it was read")
+
+
+def sharded_store(seed: int, shards: int, customers: int, orders: int) -> SeedData:
+    """One store made of `shards` independently seeded stores of `customers` x `orders` each.
+
+    `generate_store` picks each order's customer with a weighted draw over every customer, so its time grows
+    with customers x orders; shards keep a 40,000-order store to seconds. Ids are random int64s, so shards
+    never collide; each shard brings its own edge cases and its own order numbers (#1001...). The HubSpot
+    starting point is left empty (shards' seeded contacts could share emails): callers bring their own.
+    """
+    parts = [
+        generate_store(seed=seed * 1000 + shard, customers=customers, orders=orders)
+        for shard in range(shards)
+    ]
+    products = {product["id"]: product for part in parts for product in part.products}
+    return SeedData(
+        shop=parts[0].shop,
+        products=list(products.values()),
+        customers=[customer for part in parts for customer in part.customers],
+        orders=[order for part in parts for order in part.orders],
+        hubspot_contacts=[],
+    )
 
 
 @contextmanager
