@@ -106,11 +106,22 @@ def _lowercased(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[
     return {name.lower(): value for name, value in pairs}
 
 
+# The inbox stores these headers in bounded columns; a longer value is refused with a precise 400 rather
+# than failing the database write (a 5xx Shopify would retry for hours).
+_MAX_HEADER_LENGTH = 255
+_MAX_LENGTHS = {"x-shopify-api-version": 32}
+
+
 def _header(found: Mapping[str, str], name: str) -> str | None:
     """A header's stripped value under its `x-shopify-*` or `shopify-*` name; blank counts as missing."""
     lowered = name.lower()
     value = found.get(lowered) or found.get(lowered.removeprefix("x-"))
-    return value.strip() if value and value.strip() else None
+    if not value or not value.strip():
+        return None
+    limit = _MAX_LENGTHS.get(lowered, _MAX_HEADER_LENGTH)
+    if len(value.strip()) > limit:
+        raise WebhookHeaderError(f"header {name} is longer than {limit} characters")
+    return value.strip()
 
 
 def _required_header(found: Mapping[str, str], name: str) -> str:

@@ -139,3 +139,15 @@ def test_malformed_triggered_at_is_rejected(reference_dir: Path, value: str) -> 
     headers = {**_headers(reference_dir), "X-Shopify-Triggered-At": value}
     with pytest.raises(WebhookHeaderError, match="malformed header X-Shopify-Triggered-At"):
         WebhookHeaders.parse(headers)
+
+
+@pytest.mark.parametrize(
+    ("name", "limit"),
+    [("X-Shopify-Webhook-Id", 255), ("X-Shopify-Topic", 255), ("X-Shopify-API-Version", 32)],
+)
+def test_an_overlong_stored_header_is_refused_by_name(reference_dir: Path, name: str, limit: int) -> None:
+    """Header values the inbox could not store are a precise error, not a failed database write."""
+    headers = _headers(reference_dir)
+    WebhookHeaders.parse({**headers, name: "x" * limit})
+    with pytest.raises(WebhookHeaderError, match=f"^header {name} is longer than {limit} characters$"):
+        WebhookHeaders.parse({**headers, name: "x" * (limit + 1)})
