@@ -48,8 +48,8 @@ def sync_shopify_orders(batch_size: int = 100, max_batches: int = 50) -> dict[st
             try:
                 batch = record_deliveries(runtime, deliveries)
                 report, reasons, unchanged = sync_customers(runtime, batch.customer_ids)
-            except Exception:
-                release_deliveries(runtime, deliveries, worker_id)
+            except Exception as error:
+                release_deliveries(runtime, deliveries, worker_id, error)
                 raise
             batch_outcomes = delivery_outcomes(deliveries, batch, reasons, report)
             finish_deliveries(runtime, batch_outcomes)

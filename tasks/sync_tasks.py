@@ -63,9 +63,24 @@ def finish_deliveries(runtime: Runtime, outcomes: Sequence[DeliveryOutcome]) -> 
 
 
 @task(cache_policy=NO_CACHE)
-def release_deliveries(runtime: Runtime, deliveries: Sequence[Delivery], worker_id: str) -> int:
-    """Hand claimed deliveries back to the inbox after a failure, so the next run retries them at once."""
-    return runtime.inbox.release([delivery.webhook_id for delivery in deliveries], worker_id)
+def release_deliveries(
+    runtime: Runtime, deliveries: Sequence[Delivery], worker_id: str, error: BaseException
+) -> int:
+    """After a failed batch: hand its deliveries back for the next run, or give up on those tried too often.
+
+    A batch that fails on every attempt (a HubSpot outage that outlasts the retries, a record that makes
+    HubSpot answer 5xx each time) would otherwise be retried by every run for ever. After
+    `max_attempts` claims a delivery ends `failed` with the error, where `shopsync replay` can find it.
+
+    Returns:
+        How many deliveries were given up on.
+    """
+    limit = runtime.settings.max_delivery_attempts
+    exhausted = [d.webhook_id for d in deliveries if d.attempts >= limit]
+    for webhook_id in exhausted:
+        runtime.inbox.finish(webhook_id, "failed", f"gave up after {limit} attempts: {error}"[:1000])
+    runtime.inbox.release([d.webhook_id for d in deliveries if d.webhook_id not in exhausted], worker_id)
+    return len(exhausted)
 
 
 @task(cache_policy=NO_CACHE)
