@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from deployments.receiver import create_receiver_app
 from deployments.run_trigger import DEFAULT_DEPLOYMENT, NullRunTrigger
@@ -30,6 +31,7 @@ from tasks.config import ShopsyncConfig
 from tasks.hubspot.credentials import HubSpotCredentials
 from tasks.hubspot.property_setup import ensure_properties
 from tasks.inbox import Inbox
+from tasks.rate_budget import ensure_budgets
 from tasks.runtime import database
 
 WEBHOOK_SECRET = "bench-webhook-secret"
@@ -93,14 +95,21 @@ def create_properties(sandbox: SandboxEndpoints) -> None:
 
 @contextmanager
 def full_stack(environment: Mapping[str, str], workdir: Path) -> Iterator[Installation]:
-    """Prefect server + `shopsync serve --receiver` (receiver-triggered sync runs), as separate processes."""
-    with running_stack(environment, workdir) as stack:
+    """Prefect server + `shopsync serve --receiver` (receiver-triggered sync runs), as separate processes.
+
+    Configured as docs/production.md recommends for several processes: every HubSpot request also draws
+    from the shared `hubspot-requests` budget, which is created here as `shopsync setup` would.
+    """
+    with running_stack({**environment, "SHOPSYNC_RATE_BUDGETS": "true"}, workdir) as stack:
         api_url = stack.env["PREFECT_API_URL"]
+        with temporary_settings({PREFECT_API_URL: api_url}):
+            ensure_budgets()
         # The receiver is healthy before `serve` has registered the deployments; a burst sent then would
         # only find "Deployment not found" and wait for the safety drain.
         _wait_for_deployment(api_url, DEFAULT_DEPLOYMENT, timeout=180.0)
         yield Installation(
-            description="full stack: prefect server + shopsync serve --receiver, receiver-triggered runs",
+            description="full stack: prefect server + shopsync serve --receiver, receiver-triggered runs, "
+            "shared HubSpot budget on",
             receiver_url=stack.receiver_url,
             database_url=environment["SHOPSYNC_DATABASE_URL"],
             prefect_api_url=api_url,

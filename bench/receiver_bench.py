@@ -15,7 +15,7 @@ import asyncio
 import itertools
 import statistics
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -215,7 +215,7 @@ def _table(
     ]
 
 
-def key_ratio_line(payload: dict[str, Any]) -> str:
+def key_ratio_line(payload: Mapping[str, Any]) -> str:
     """The last line the benchmark prints."""
     goal = payload["goals"]["throughput_ratio"]
     p99 = payload["goals"]["p99_ms_at_rate"]

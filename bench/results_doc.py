@@ -101,13 +101,23 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|")
 
 
-def render_block(results: Mapping[str, Mapping[str, Any]], key_lines: Iterable[str] = ()) -> str:
-    """The generated block: the table, then each benchmark's key line and how it ran."""
+def key_line(name: str, payload: Mapping[str, Any]) -> str:
+    """The line the benchmark printed last, rebuilt from its JSON (so a partial rerun keeps every line)."""
+    from bench.burst_report import key_ratio_line as burst_line
+    from bench.diff_report import key_ratio_line as diff_line
+    from bench.receiver_bench import key_ratio_line as receiver_line
+    from bench.reconcile_report import key_ratio_line as reconcile_line
+
+    lines = {"diff": diff_line, "receiver": receiver_line, "burst": burst_line, "reconcile": reconcile_line}
+    return f"{name}: {lines[name](payload)}" if name in lines else name
+
+
+def render_block(results: Mapping[str, Mapping[str, Any]], failures: Iterable[str] = ()) -> str:
+    """The generated block: the table, how each benchmark ran, and its key line."""
     parts = [BEGIN, "", render_table(results), ""]
     parts += ["How each ran:", "", *(_how(name, payload) for name, payload in results.items()), ""]
-    key = list(key_lines)
-    if key:
-        parts += ["Key lines of the last `make bench`:", "", "```", *key, "```", ""]
+    key = [key_line(name, payload) for name, payload in results.items()]
+    parts += ["Each benchmark's key line (its last printed line):", "", "```", *key, *failures, "```", ""]
     parts.append(END)
     return "\n".join(parts)
 
@@ -136,6 +146,6 @@ def update_document(block: str, path: Path = DOC_PATH) -> Path:
     return path
 
 
-def regenerate(key_lines: Sequence[str] = (), results_dir: Path = RESULTS_DIR, path: Path = DOC_PATH) -> Path:
-    """Rebuild the results block of `docs/benchmarks.md` from the JSON files."""
-    return update_document(render_block(load_results(results_dir), key_lines), path)
+def regenerate(failures: Sequence[str] = (), results_dir: Path = RESULTS_DIR, path: Path = DOC_PATH) -> Path:
+    """Rebuild the results block of `docs/benchmarks.md` from the JSON files (plus lines naming failures)."""
+    return update_document(render_block(load_results(results_dir), failures), path)

@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark, one after another, each in its own interpreter, then rebuild the docs.
 
-Each benchmark writes `bench/results/<name>.json` and prints its key ratio as its last line; this collects
+Each benchmark writes `bench/results/<name>.json` and prints its key ratio as its last line; this echoes
 those lines, regenerates the results block of `docs/benchmarks.md` from the JSON files, and exits non-zero
 if any benchmark failed (crashed, or found a wrong answer: a lost delivery, a contact left wrong).
 
@@ -64,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     outcomes = [run_one(name, args.quick, args.output) for name in args.only or BENCHMARKS]
     key_lines = [f"{o.name}: {o.key_line or f'failed (exit {o.returncode})'}" for o in outcomes]
-    path = regenerate(key_lines, args.output, args.doc)
+    crashed = [line for outcome, line in zip(outcomes, key_lines, strict=True) if not outcome.key_line]
+    path = regenerate(crashed, args.output, args.doc)
     print(f"\nall benchmarks took {time.monotonic() - started:.0f} s; table: {path}")
     for outcome, line in zip(outcomes, key_lines, strict=True):
         print(f"  {line}  [{outcome.seconds:.0f} s]")

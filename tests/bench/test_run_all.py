@@ -42,7 +42,7 @@ def test_the_diff_benchmark_gets_rows_derived_from_its_ratios(tmp_path: Path) ->
     assert diff_bench.main(["--quick", "--output", str(tmp_path)]) == 0
     ratios = json.loads((tmp_path / "diff.json").read_text())["ratios"]
 
-    text = regenerate([], tmp_path, tmp_path / "benchmarks.md").read_text()
+    text = regenerate((), tmp_path, tmp_path / "benchmarks.md").read_text()
 
     rows = [line for line in text.splitlines() if line.startswith("| diff:")]
     assert len(rows) == 3
