@@ -46,3 +46,12 @@ def test_the_inbox_has_a_safety_drain_every_five_minutes() -> None:
     (schedule,) = [entry.schedule for entry in deployment.schedules]
     assert isinstance(schedule, IntervalSchedule)
     assert schedule.interval == timedelta(minutes=5)
+
+
+def test_sync_runs_never_overlap_but_queue() -> None:
+    """Overlapping sync runs could write an older recomputation last: one at a time, the rest enqueued."""
+    spec = next(spec for spec in SPECS if spec["name"] == "sync-shopify-orders")
+    deployment = to_runner_deployment(spec, PREFECT_YAML.parent)
+    assert deployment.concurrency_limit == 1
+    assert deployment.concurrency_options is not None
+    assert deployment.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.ENQUEUE
