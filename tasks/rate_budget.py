@@ -27,7 +27,8 @@ class RateBudget:
     per_second: float
 
 
-HUBSPOT_WRITE = RateBudget("hubspot-requests", limit=190, per_second=19.0)
+# 185 of HubSpot's 190 per 10 s: the same headroom as the in-process pacer (see PACING_HEADROOM).
+HUBSPOT_WRITE = RateBudget("hubspot-requests", limit=185, per_second=18.5)
 HUBSPOT_SEARCH = RateBudget("hubspot-search", limit=4, per_second=4.0)
 SHOPIFY_API = RateBudget("shopify-requests", limit=40, per_second=20.0)
 BUDGETS = (HUBSPOT_WRITE, HUBSPOT_SEARCH, SHOPIFY_API)

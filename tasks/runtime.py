@@ -19,7 +19,7 @@ from tasks.config import ShopsyncConfig, load_config
 from tasks.db import create_schema, make_engine
 from tasks.errors import ConfigError
 from tasks.hubspot.client import HubSpotClient
-from tasks.hubspot.credentials import HubSpotCredentials
+from tasks.hubspot.credentials import HubSpotCredentials, paced_limit
 from tasks.inbox import Inbox
 from tasks.ledger import Ledger
 from tasks.rate_budget import HUBSPOT_WRITE, BudgetedPacer
@@ -78,7 +78,7 @@ def _hubspot_client(settings: Settings) -> HubSpotClient:
     if not settings.rate_budgets:
         return credentials.get_client()
     # Draw every request from the Prefect budget all runs share, on top of this process's own window.
-    pacer = BudgetedPacer(HUBSPOT_WRITE, credentials.requests_per_10s, 10.0)
+    pacer = BudgetedPacer(HUBSPOT_WRITE, paced_limit(credentials.requests_per_10s), 10.0)
     return credentials.get_client(pacer=pacer)
 
 

@@ -18,7 +18,7 @@ def test_setup_creates_each_budget_once_and_then_updates_it() -> None:
     assert set(second.values()) == {"updated"}
     with get_client(sync_client=True) as client:
         limit = client.read_global_concurrency_limit_by_name("hubspot-requests")
-    assert (limit.limit, limit.slot_decay_per_second) == (190, 19.0)
+    assert (limit.limit, limit.slot_decay_per_second) == (185, 18.5)
 
 
 def test_a_request_takes_a_slot_from_the_shared_budget() -> None:
