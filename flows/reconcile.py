@@ -15,6 +15,7 @@ from tasks.reconcile import ReconcileSummary
 from tasks.reconcile_tasks import (
     compute_expected,
     finish_reconcile,
+    list_all_contacts,
     plan_corrections,
     publish_reconcile_report,
     pull_hubspot_contacts,
@@ -52,10 +53,12 @@ def reconcile_shopify_hubspot(
     """
     progress = start_progress()
     with open_runtime() as runtime:
+        # A full run lists every contact whatever the orders say, so HubSpot is read while Shopify exports.
+        listing = list_all_contacts.submit(runtime) if mode == "full" else None
         pull = pull_shopify_orders(runtime, mode, since)
         report_progress(progress, 30, f"{pull.orders_seen} orders pulled")
         state = compute_expected(runtime)
-        snapshot = pull_hubspot_contacts(runtime, pull, state)
+        snapshot = listing.result() if listing else pull_hubspot_contacts(runtime, pull, state)
         report_progress(progress, 60, f"{snapshot.contacts.height} contacts read")
         plan, cap = plan_corrections(runtime, state, snapshot, pull, force)
         corrections = write_hubspot_corrections(runtime, plan, cap, dry_run, batch_size)

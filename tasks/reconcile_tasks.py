@@ -25,6 +25,7 @@ from prefect.events import emit_event
 from prefect.runtime import flow_run
 
 from tasks.drift_report import ReportContext, contact_url, drift_report_markdown, write_report_files
+from tasks.frames import EXPECTED_SCHEMA
 from tasks.reconcile import (
     DriftCap,
     LedgerState,
@@ -92,6 +93,12 @@ def pull_hubspot_contacts(runtime: Runtime, pull: OrderPull, state: LedgerState)
     """List every contact (full), or batch-read the contacts of the customers the pull touched."""
     customers = state.customers(pull.customer_ids if pull.mode == "incremental" else None)
     return pull_contacts(runtime.hubspot, runtime.config, pull.mode, customers)
+
+
+@task(cache_policy=NO_CACHE)
+def list_all_contacts(runtime: Runtime) -> ContactSnapshot:
+    """Every live contact with our properties (full mode); needs nothing from the Shopify side."""
+    return pull_contacts(runtime.hubspot, runtime.config, "full", EXPECTED_SCHEMA.to_frame())
 
 
 @task(cache_policy=NO_CACHE)
