@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from deployments.inbox_writer import InboxWriter
 from deployments.run_trigger import PrefectRunTrigger, RunTrigger
 from tasks.db import create_schema, make_engine, utcnow
 from tasks.inbox import SYNC_TOPICS, Delivery, Inbox
@@ -62,7 +63,8 @@ def create_receiver_app(
 
     Args:
         settings: Supplies the signing secrets (`SHOPIFY_WEBHOOK_SECRETS`, all tried) and the shop domain.
-        inbox: Where verified deliveries are stored.
+        inbox: Where verified deliveries are stored (concurrent ones share a transaction, see
+            `inbox_writer.py`).
         trigger: Told about each newly accepted delivery; must not block.
         clock: Source of `received_at` (tests pin it).
 
@@ -74,6 +76,7 @@ def create_receiver_app(
     """
     secrets = settings.require_webhook_secrets()
     shops = {settings.shopify_shop_domain.strip().lower()}
+    writer = InboxWriter(inbox)
 
     async def receive(request: Request) -> JSONResponse:
         received_at = clock()
@@ -94,7 +97,7 @@ def create_receiver_app(
                 request.headers.get("x-shopify-webhook-id", "")[:100],
             )
             return rejection.response()
-        return await _store(inbox, trigger, delivery)
+        return await _store(writer, trigger, delivery)
 
     async def healthz(_request: Request) -> JSONResponse:
         try:
@@ -220,9 +223,9 @@ def _delivery(headers: WebhookHeaders, body: bytes, received_at: datetime) -> De
     )
 
 
-async def _store(inbox: Inbox, trigger: RunTrigger, delivery: Delivery) -> JSONResponse:
+async def _store(writer: InboxWriter, trigger: RunTrigger, delivery: Delivery) -> JSONResponse:
     try:
-        added = await run_in_threadpool(inbox.add, delivery)
+        added = await writer.add(delivery)
     except SQLAlchemyError:
         # Not stored, so not acknowledged: Shopify retries the delivery later.
         logger.exception("inbox write failed for webhook %s", delivery.webhook_id)

@@ -8,7 +8,7 @@ rows come back once its lease expires. Payloads (which carry customer PII) stay 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
@@ -97,6 +97,14 @@ class Inbox:
         self._engine = engine
         self._clock = clock
         self._table = webhook_deliveries
+        self._columns = tuple(webhook_deliveries.c.keys())
+        # Built once: constructing the statement per call cost more than executing it.
+        # RETURNING rather than rowcount: drivers report no reliable rowcount for INSERT ... ON CONFLICT.
+        self._insert = (
+            dialect_insert(engine, webhook_deliveries)
+            .on_conflict_do_nothing(index_elements=["webhook_id"])
+            .returning(webhook_deliveries.c.webhook_id)
+        )
 
     def add(self, delivery: Delivery) -> bool:
         """Store a delivery unless its webhook id is already there.
@@ -108,14 +116,35 @@ class Inbox:
             True when it was new; False for a duplicate, which changes nothing. Atomic under concurrent
             receivers because the database decides the conflict (INSERT ... ON CONFLICT DO NOTHING).
         """
-        values = {name: getattr(delivery, name) for name in self._table.c.keys()}
-        insert = dialect_insert(self._engine, self._table).values(values)
-        # RETURNING rather than rowcount: drivers report no reliable rowcount for INSERT ... ON CONFLICT.
-        statement = insert.on_conflict_do_nothing(index_elements=["webhook_id"]).returning(
-            self._table.c.webhook_id
-        )
+        return self.add_many([delivery])[0]
+
+    def add_many(self, deliveries: Sequence[Delivery]) -> list[bool]:
+        """Store several deliveries in ONE transaction, each unless its webhook id is already there.
+
+        One commit for many deliveries is what lets the receiver keep up under load (group commit); either
+        all of them are stored or, if this raises, none is.
+
+        Args:
+            deliveries: Verified deliveries; the same webhook id may appear more than once.
+
+        Returns:
+            Per delivery, in order: True when it was new, False for a duplicate (already stored, or an
+            earlier entry of `deliveries` with the same webhook id).
+        """
+        first_index: dict[str, int] = {}
+        for index, delivery in enumerate(deliveries):
+            first_index.setdefault(delivery.webhook_id, index)
+        if not first_index:
+            return []
+        rows = [{name: getattr(deliveries[i], name) for name in self._columns} for i in first_index.values()]
         with write_transaction(self._engine) as connection:
-            return connection.execute(statement).first() is not None
+            # Several parameter sets + RETURNING run as multi-row INSERTs ("insertmanyvalues"); rows that hit
+            # the conflict return nothing, so the returned ids are exactly the new ones.
+            inserted = set(connection.execute(self._insert, rows).scalars())
+        return [
+            delivery.webhook_id in inserted and first_index[delivery.webhook_id] == index
+            for index, delivery in enumerate(deliveries)
+        ]
 
     def claim(self, limit: int, worker_id: str, lease_seconds: float) -> list[Delivery]:
         """Lease up to `limit` deliveries to one worker, oldest first.

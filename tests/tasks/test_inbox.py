@@ -142,6 +142,24 @@ def test_concurrent_adds_of_one_webhook_store_it_once(inbox: Inbox, peer_inboxes
     assert sum(inbox.counts().values()) == 1
 
 
+def test_add_many_reports_each_delivery_new_or_duplicate(inbox: Inbox) -> None:
+    """One call: new ids answer True, ids already stored or repeated earlier in the call answer False."""
+    inbox.add(delivery(1))
+    repeat = delivery(2, payload='{"id":2,"repeat":true}')
+
+    added = inbox.add_many([delivery(1), delivery(2), delivery(3), repeat, delivery(2)])
+
+    assert added == [False, True, True, False, False]
+    assert inbox.get(repeat.webhook_id) == delivery(2)
+    assert sum(inbox.counts().values()) == 3
+
+
+def test_add_many_of_nothing_stores_nothing(inbox: Inbox) -> None:
+    """An empty group is a no-op."""
+    assert inbox.add_many([]) == []
+    assert sum(inbox.counts().values()) == 0
+
+
 def test_claim_leases_the_oldest_pending_deliveries(inbox: Inbox, clock: Clock) -> None:
     """A claim takes the oldest pending rows up to the limit and marks them claimed by that worker."""
     for number in (3, 1, 2, 0):
