@@ -8,22 +8,16 @@ and keeps a handle on the HubSpot app's rate limiter, whose counters are the ben
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sandbox.expected import ExpectedCustomer
-from sandbox.hubspot.app import create_app as create_hubspot_app
 from sandbox.hubspot.config import HubSpotSandboxConfig
-from sandbox.hubspot.store import HubSpotStore
 from sandbox.hubspot.wire import SandboxContext
-from sandbox.runner import SandboxEndpoints
+from sandbox.runner import SandboxEndpoints, serve_sandbox
 from sandbox.seed import SeedData, generate_store
-from sandbox.server import serve_in_thread
-from sandbox.shopify.app import create_app as create_shopify_app
-from sandbox.shopify.config import ShopifySandboxConfig
-from sandbox.shopify.store import ShopifyStore
 from tasks.config import PropertiesConfig
 
 Properties = Mapping[str, str | None]
@@ -86,25 +80,8 @@ def serving_sandbox(
     data: SeedData, hubspot_config: HubSpotSandboxConfig | None = None
 ) -> Iterator[BenchSandbox]:
     """Serve the Shopify and HubSpot sandbox apps over `data` on loopback for the length of the block."""
-    shopify_config, hubspot_config = ShopifySandboxConfig(), hubspot_config or HubSpotSandboxConfig()
-    shopify_store = ShopifyStore.from_seed(data)
-    hubspot_store = HubSpotStore.from_seed(data, clock=hubspot_config.clock)
-    hubspot_app = create_hubspot_app(hubspot_store, hubspot_config)
-    with ExitStack() as stack:
-        shopify = stack.enter_context(serve_in_thread(create_shopify_app(shopify_store, shopify_config)))
-        hubspot = stack.enter_context(serve_in_thread(hubspot_app))
-        endpoints = SandboxEndpoints(
-            shopify_base_url=shopify.base_url,
-            hubspot_base_url=hubspot.base_url,
-            shopify_token=shopify_config.access_token,
-            hubspot_token=hubspot_config.access_token,
-            seed=data,
-            shopify_store=shopify_store,
-            hubspot_store=hubspot_store,
-            shopify_config=shopify_config,
-            hubspot_config=hubspot_config,
-        )
-        yield BenchSandbox(endpoints, hubspot_app.state.sandbox)
+    with serve_sandbox(data, hubspot_config=hubspot_config) as endpoints:
+        yield BenchSandbox(endpoints, endpoints.hubspot_context)
 
 
 def mismatches(

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -39,6 +40,8 @@ class SandboxEndpoints:
     hubspot_store: HubSpotStore
     shopify_config: ShopifySandboxConfig = field(repr=False)
     hubspot_config: HubSpotSandboxConfig = field(repr=False)
+    # The HubSpot app's live context (store, rate limiter and its counters), for tests and benchmarks.
+    hubspot_context: Any = field(default=None, repr=False)
 
     @property
     def shopify_graphql_url(self) -> str:
@@ -72,17 +75,30 @@ def running_sandbox(
     (`sandbox.seed_drift`), so the nightly reconciliation has something to repair.
     """
     data = generate_store(seed=seed, synced=synced)
+    with serve_sandbox(data, host, shopify_port, hubspot_port, shopify_config, hubspot_config) as endpoints:
+        yield endpoints
+
+
+@contextmanager
+def serve_sandbox(
+    data: SeedData,
+    host: str = "127.0.0.1",
+    shopify_port: int = 0,
+    hubspot_port: int = 0,
+    shopify_config: ShopifySandboxConfig | None = None,
+    hubspot_config: HubSpotSandboxConfig | None = None,
+) -> Iterator[SandboxEndpoints]:
+    """Serve both sandbox apps over an already generated store (benchmarks build large ones themselves)."""
     shopify_config = shopify_config or ShopifySandboxConfig()
     hubspot_config = hubspot_config or HubSpotSandboxConfig()
     shopify_store = ShopifyStore.from_seed(data)
     hubspot_store = HubSpotStore.from_seed(data, clock=hubspot_config.clock)
+    hubspot_app = create_hubspot_app(hubspot_store, hubspot_config)
     with ExitStack() as stack:
         shopify = stack.enter_context(
             serve_in_thread(create_shopify_app(shopify_store, shopify_config), host, shopify_port)
         )
-        hubspot = stack.enter_context(
-            serve_in_thread(create_hubspot_app(hubspot_store, hubspot_config), host, hubspot_port)
-        )
+        hubspot = stack.enter_context(serve_in_thread(hubspot_app, host, hubspot_port))
         yield SandboxEndpoints(
             shopify_base_url=shopify.base_url,
             hubspot_base_url=hubspot.base_url,
@@ -93,6 +109,7 @@ def running_sandbox(
             hubspot_store=hubspot_store,
             shopify_config=shopify_config,
             hubspot_config=hubspot_config,
+            hubspot_context=hubspot_app.state.sandbox,
         )
 
 
