@@ -7,6 +7,7 @@ receiver could not hand over. Two runs at once are safe: deliveries are claimed 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
@@ -18,6 +19,7 @@ from tasks.sync_tasks import (
     claim_deliveries,
     finish_deliveries,
     publish_sync_report,
+    purge_old_payloads,
     record_deliveries,
     release_deliveries,
     sync_customers,
@@ -60,6 +62,7 @@ def sync_shopify_orders(batch_size: int = 100, max_batches: int = 50) -> dict[st
                 (o.customer_id, o.contact_id) for o in report.outcomes if o.customer_id and o.contact_id
             )
         publish_sync_report(outcomes, contact_ids)
+        purge_old_payloads(runtime, datetime.now(UTC))
     summary: dict[str, int] = dict(Counter(outcome.status for outcome in outcomes))
     summary.update((f"contacts_{action}", count) for action, count in contacts.items())
     summary["deliveries"] = len(outcomes)

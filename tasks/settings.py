@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     hubspot_block: str | None = Field(default=None, validation_alias="SHOPSYNC_HUBSPOT_BLOCK")
     rate_budgets: bool = Field(default=False, validation_alias="SHOPSYNC_RATE_BUDGETS")
     # How long a sync run's claim on a delivery holds; a crashed run's deliveries are retried after it.
+    payload_retention_days: int = Field(default=30, ge=1, validation_alias="SHOPSYNC_PAYLOAD_RETENTION_DAYS")
     max_delivery_attempts: int = Field(default=5, ge=1, validation_alias="SHOPSYNC_MAX_DELIVERY_ATTEMPTS")
     claim_lease_seconds: float = Field(default=300.0, gt=0, validation_alias="SHOPSYNC_CLAIM_LEASE_SECONDS")
     config_path: Path = Field(default=Path("shopsync.toml"), validation_alias="SHOPSYNC_CONFIG")

@@ -7,6 +7,7 @@ and every step is idempotent on its own (ledger newest-wins, absolute HubSpot va
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from prefect import task
 from prefect.artifacts import create_table_artifact
@@ -81,6 +82,17 @@ def release_deliveries(
         runtime.inbox.finish(webhook_id, "failed", f"gave up after {limit} attempts: {error}"[:1000])
     runtime.inbox.release([d.webhook_id for d in deliveries if d.webhook_id not in exhausted], worker_id)
     return len(exhausted)
+
+
+@task(cache_policy=NO_CACHE)
+def purge_old_payloads(runtime: Runtime, now: datetime) -> int:
+    """Drop the customer data of deliveries finished more than SHOPSYNC_PAYLOAD_RETENTION_DAYS ago.
+
+    The inbox keeps each webhook body (customer names, emails, addresses) only as long as it may be needed
+    for a replay; failed deliveries keep theirs until they are replayed.
+    """
+    cutoff = now - timedelta(days=runtime.settings.payload_retention_days)
+    return runtime.inbox.purge_payloads(cutoff)
 
 
 @task(cache_policy=NO_CACHE)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 from tasks.db import create_schema, make_engine
 from tasks.inbox import Delivery, Inbox
 from tasks.settings import Settings
-from tasks.sync_tasks import release_deliveries
+from tasks.sync_tasks import purge_old_payloads, release_deliveries
 
 
 def _inbox(tmp_path: Path, count: int) -> Inbox:
@@ -44,3 +44,17 @@ def test_a_batch_that_keeps_failing_ends_failed_after_the_attempt_limit(tmp_path
     counts = inbox.counts()
     assert (counts["pending"], counts["failed"]) == (0, 3)
     assert inbox.get("wh-0").reason == "gave up after 2 attempts: HubSpot 503 after 6 attempts"  # type: ignore[union-attr]
+
+
+def test_old_payloads_are_purged_but_failed_ones_kept_for_replay(tmp_path: Path) -> None:
+    """Customer data leaves the inbox after the retention period, except where a replay still needs it."""
+    inbox = _inbox(tmp_path, 3)
+    runtime = SimpleNamespace(inbox=inbox, settings=Settings(SHOPSYNC_PAYLOAD_RETENTION_DAYS=30))
+    claimed = inbox.claim(10, "run-1", 60)
+    inbox.finish(claimed[0].webhook_id, "synced")
+    inbox.finish(claimed[1].webhook_id, "failed", "HubSpot refused")
+    inbox.finish(claimed[2].webhook_id, "skipped", "test_order")
+
+    assert purge_old_payloads.fn(runtime, datetime.now(UTC)) == 0  # type: ignore[arg-type]
+    assert purge_old_payloads.fn(runtime, datetime.now(UTC) + timedelta(days=31)) == 2  # type: ignore[arg-type]
+    assert [inbox.get(f"wh-{i}").payload for i in range(3)] == [None, "{}", None]  # type: ignore[union-attr]
