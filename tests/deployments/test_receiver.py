@@ -31,7 +31,7 @@ from tests.deployments.signed_deliveries import (
     sign,
 )
 
-REFERENCE = Path("/work/shared/reference/shopify/hmac_test_vectors.json")
+REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "shopify" / "hmac_test_vectors.json"
 RECEIVED_AT = datetime(2026, 4, 1, 16, 0, 0, 250000, tzinfo=UTC)
 
 

@@ -27,7 +27,7 @@ with warnings.catch_warnings():
 TOKEN = "sandbox-shopify-token"
 VERSION = "2026-04"
 GRAPHQL = f"/admin/api/{VERSION}/graphql.json"
-_DEFAULT_REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+_DEFAULT_REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 REFERENCE = Path(os.environ.get("SHOPSYNC_REFERENCE_DIR", _DEFAULT_REFERENCE)) / "shopify"
 Json = dict[str, Any]
 BASE_ID = 2**53 + 1  # every id is above 2**53, where floats stop being exact
@@ -36,7 +36,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 @cache
 def reference_text(name: str) -> str:
-    """A file from the shared Shopify reference folder."""
+    """A file from the vendored Shopify reference folder (tests/reference/shopify)."""
     return (REFERENCE / name).read_text()
 
 

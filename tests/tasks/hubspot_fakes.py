@@ -18,7 +18,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def reference_body(reference_dir: Path, name: str) -> dict[str, Any]:
-    """A captured HubSpot body from shared/reference/hubspot/examples."""
+    """A captured HubSpot body from tests/reference/hubspot/examples."""
     body: dict[str, Any] = json.loads((reference_dir / "hubspot" / "examples" / name).read_text())
     return body
 

@@ -29,7 +29,7 @@ PRODUCT_ID = 788032119674292922
 
 
 def reference_json(reference_dir: Path, name: str) -> Any:
-    """A file from shared/reference/shopify, decoded."""
+    """A file from tests/reference/shopify, decoded."""
     return json.loads((reference_dir / "shopify" / name).read_text())
 
 
