@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox.seed_models import IdAllocator, gid, shop_timestamp
+from sandbox.seed_models import IdAllocator, shop_timestamp
+from sandbox.shopify.ids import gid
 
 # (title, product_type, vendor, tags, unit price). "" product types are common in real shops.
 _CATALOG: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (

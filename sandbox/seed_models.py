@@ -82,11 +82,6 @@ class IdAllocator:
                 return candidate
 
 
-def gid(resource: str, legacy_id: int) -> str:
-    """The Admin GraphQL global id for a REST id, e.g. gid://shopify/Order/123."""
-    return f"gid://shopify/{resource}/{legacy_id}"
-
-
 def shop_timestamp(moment: datetime) -> str:
     """ISO 8601 with the shop's offset and seconds precision, the way Shopify's REST payloads write times."""
     return moment.replace(microsecond=0).isoformat()

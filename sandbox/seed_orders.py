@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sandbox.seed_catalog import DELETED_PRODUCTS
-from sandbox.seed_models import IdAllocator, ShopInfo, gid, shop_timestamp
+from sandbox.seed_models import IdAllocator, ShopInfo, shop_timestamp
 from sandbox.seed_money import MoneyPair, money_set, money_str
 from sandbox.seed_refunds import (
     RefundRequest,
@@ -20,6 +20,7 @@ from sandbox.seed_refunds import (
     partial_refund_lines,
 )
 from sandbox.seed_scenarios import OrderSpec
+from sandbox.shopify.ids import gid
 
 _DISCOUNT_SHARE = Decimal("0.10")
 _SHIPPING_USD = (Decimal("0.00"), Decimal("7.50"), Decimal("12.00"))

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sandbox.seed_models import IdAllocator, gid, shop_timestamp
+from sandbox.seed_models import IdAllocator, shop_timestamp
 from sandbox.seed_money import MoneyPair, money_set, money_str
 from sandbox.seed_scenarios import OrderSpec
+from sandbox.shopify.ids import gid
 
 RefundLines = list[tuple[dict[str, Any], int]]
 

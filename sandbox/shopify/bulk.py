@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from graphql import (
 )
 
 from sandbox.shopify.config import ShopifySandboxConfig
-from sandbox.shopify.resolvers_connection import ResolverContext, gid
+from sandbox.shopify.ids import gid
 from sandbox.shopify.throttle import collect_fields, is_connection, response_key
 
 MAX_CONNECTIONS = 5
@@ -86,9 +86,12 @@ class BulkOperations:
         return list(self._operations.values())
 
     def start(
-        self, schema: GraphQLSchema, query: str, group_objects: bool, context: ResolverContext
+        self, schema: GraphQLSchema, query: str, group_objects: bool, bulk_context: object
     ) -> BulkOperation:
         """Validate and run `query` over the store now; the result is released on completion.
+
+        `bulk_context` is the resolvers' context with the page-size rules lifted; taking it opaque keeps
+        this module free of the resolvers, which call it.
 
         Raises:
             BulkQueryInvalid: The query is not a valid bulk query.
@@ -101,7 +104,7 @@ class BulkOperations:
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         root = schema.query_type
         _check_connections(operation, root, fragments)
-        result = execute_sync(schema, document, context_value=replace(context, bulk_mode=True))
+        result = execute_sync(schema, document, context_value=bulk_context)
         if result.errors:
             raise BulkQueryInvalid(result.errors[0].message)
         rows = _rows(operation, root, result.data or {}, _Layout(fragments, group_objects))

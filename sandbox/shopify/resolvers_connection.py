@@ -65,29 +65,6 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def gid(kind: str, legacy_id: int | str) -> str:
-    """Shopify's global id, e.g. `gid://shopify/Order/123`."""
-    return f"gid://shopify/{kind}/{legacy_id}"
-
-
-def parse_gid(value: str) -> tuple[str, int] | None:
-    """Split a gid into (type, numeric id); None if it is not a Shopify gid."""
-    prefix = "gid://shopify/"
-    if not value.startswith(prefix):
-        return None
-    kind, _, rest = value[len(prefix) :].partition("/")
-    number = rest.split("?", 1)[0]
-    return (kind, int(number)) if kind and number.isdigit() else None
-
-
-def gid_number(value: str) -> int:
-    """The numeric part of a gid this sandbox issued."""
-    parsed = parse_gid(value)
-    if parsed is None:
-        raise ValueError(f"not a Shopify gid: {value}")
-    return parsed[1]
-
-
 def timestamp_key(value: str | datetime | None) -> str:
     """A sortable UTC form of a timestamp (microseconds, `Z`)."""
     if not value:

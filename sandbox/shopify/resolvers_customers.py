@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from sandbox.shopify.ids import gid, parse_gid
 from sandbox.shopify.resolvers_connection import (
     Info,
     Record,
@@ -14,8 +15,6 @@ from sandbox.shopify.resolvers_connection import (
     by_id,
     by_timestamp,
     context_of,
-    gid,
-    parse_gid,
     search_connection,
 )
 from sandbox.shopify.resolvers_orders import Resolver, order_connection, split_tags

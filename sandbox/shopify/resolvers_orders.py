@@ -10,6 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from sandbox.shopify.ids import gid
 from sandbox.shopify.resolvers_connection import (
     Info,
     Record,
@@ -18,7 +19,6 @@ from sandbox.shopify.resolvers_connection import (
     by_id,
     by_timestamp,
     context_of,
-    gid,
     paginate,
     search_connection,
 )

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
 from graphql import GraphQLError
 
 from sandbox.shopify.bulk import BulkOperation, BulkQueryInvalid
-from sandbox.shopify.resolvers_connection import (
-    Info,
-    Record,
-    context_of,
-    gid,
-    gid_number,
-    paginate,
-    parse_gid,
-    timestamp_key,
-)
+from sandbox.shopify.ids import gid, gid_number, parse_gid
+from sandbox.shopify.resolvers_connection import Info, Record, context_of, paginate, timestamp_key
 from sandbox.shopify.resolvers_customers import customer_connection
 from sandbox.shopify.resolvers_orders import Resolver, order_connection
 from sandbox.shopify.search_query import FilterField, Kind, parse_search_query
@@ -99,7 +92,7 @@ def _run_bulk_query(_root: Any, info: Info, query: str, groupObjects: bool = Fal
         )
         return _bulk_payload(None, [{"field": None, "message": message, "code": "OPERATION_IN_PROGRESS"}])
     try:
-        operation = context.bulk.start(info.schema, query, groupObjects, context)
+        operation = context.bulk.start(info.schema, query, groupObjects, replace(context, bulk_mode=True))
     except (BulkQueryInvalid, GraphQLError) as error:
         invalid = {"field": ["query"], "message": f"Invalid bulk query: {error}", "code": "INVALID"}
         return _bulk_payload(None, [invalid])
