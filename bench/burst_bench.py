@@ -2,7 +2,7 @@
 
 10,000 deliveries at 50/s (every order of a seeded store, then Shopify-style repeats of some of them: same
 webhook id, same bytes) go to the receiver while the sandbox HubSpot enforces 190 requests per 10 s. The sync
-flow is what drains the inbox: by default through the full local stack (`deployments.stack`), or, with
+flow is what drains the inbox: by default through the full local stack (`deployments.demo.stack`), or, with
 `--in-process` (and in the smoke test), by calling the flow in a loop in this process.
 
 Measured: time from the last acknowledged delivery until every contact equals the independent oracle
@@ -36,7 +36,7 @@ from bench.installations import (
 from bench.seeded_sandbox import serving_sandbox
 from sandbox.expected import expected_customers
 from sandbox.seed import generate_store
-from tasks.config import PropertiesConfig
+from tasks.rules.config import PropertiesConfig
 
 
 @dataclass(frozen=True)

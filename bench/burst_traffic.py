@@ -17,7 +17,7 @@ from bench.installations import WEBHOOK_SECRET
 from bench.seeded_sandbox import Properties, mismatches
 from sandbox.expected import ExpectedCustomer
 from sandbox.shopify.sender import Delivery, DeliveryResult, WebhookSender, build_delivery
-from tasks.inbox import Inbox
+from tasks.store.inbox import Inbox
 
 TOPIC = "orders/paid"
 # Shopify's 4-hour retry schedule squeezed into 40 s: a delivery that fails gets retried within the run.

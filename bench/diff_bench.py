@@ -26,9 +26,9 @@ from bench.diff_report import Variant, build_report, key_ratio_line, summary_lin
 from bench.outcome import outcome_of
 from bench.python_baseline import reconcile
 from bench.synthetic import SyntheticData, generate
-from tasks.aggregates import customer_aggregates
-from tasks.config import ShopsyncConfig
-from tasks.diff import ContactDiff, diff_contacts
+from tasks.contacts.diff import ContactDiff, diff_contacts
+from tasks.rules.aggregates import customer_aggregates
+from tasks.rules.config import ShopsyncConfig
 
 CONFIG = ShopsyncConfig()
 _MODULE = "bench.diff_bench"

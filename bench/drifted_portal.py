@@ -15,8 +15,8 @@ from decimal import Decimal
 
 from sandbox.expected import ExpectedCustomer
 from sandbox.seed import SeedContact
-from tasks.config import PropertiesConfig
 from tasks.hubspot.values import serialize_value
+from tasks.rules.config import PropertiesConfig
 
 
 @dataclass(frozen=True)

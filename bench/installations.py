@@ -1,6 +1,6 @@
 """The two ways a benchmark runs shopsync against a sandbox: the full local stack, or one process.
 
-`full_stack` is the product as deployed on one machine (`deployments.stack`): `prefect server start`, and
+`full_stack` is the product as deployed on one machine (`deployments.demo.stack`): `prefect server start`, and
 `shopsync serve --receiver` serving prefect.yaml's deployments plus the receiver, whose accepted deliveries
 request flow runs. `in_process` serves the receiver in a thread and calls the sync flow in a loop on another
 thread (Prefect API: whatever this process has, e.g. the test harness): quick, for smoke tests.
@@ -21,18 +21,18 @@ from typing import Any
 import httpx
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from deployments.receiver import create_receiver_app
-from deployments.run_trigger import DEFAULT_DEPLOYMENT, NullRunTrigger
-from deployments.stack import running_stack
+from deployments.demo.stack import running_stack
+from deployments.receiver.app import create_receiver_app
+from deployments.receiver.run_trigger import DEFAULT_DEPLOYMENT, NullRunTrigger
 from sandbox.runner import SandboxEndpoints
 from sandbox.server import serve_in_thread
 from tasks import settings as settings_module
-from tasks.config import ShopsyncConfig
-from tasks.hubspot.credentials import HubSpotCredentials
-from tasks.hubspot.property_setup import ensure_properties
-from tasks.inbox import Inbox
+from tasks.credentials.hubspot import HubSpotCredentials
 from tasks.rate_budget import ensure_budgets
+from tasks.rules.config import ShopsyncConfig
 from tasks.runtime import database
+from tasks.setup.hubspot_properties import ensure_properties
+from tasks.store.inbox import Inbox
 
 WEBHOOK_SECRET = "bench-webhook-secret"
 logger = logging.getLogger("shopsync.bench")

@@ -10,14 +10,16 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.diff import ContactDiff
+from tasks.contacts.diff import ContactDiff
 
 Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """A `ContactDiff` as plain rows, in the order `tasks.diff` documents (orphans by numeric contact id).
+    """A `ContactDiff` as plain rows, in the order `tasks.contacts.diff` documents.
+
+    Orphans are ordered by numeric contact id.
 
     Attributes:
         creates: (customer_id, email, total_spent, order_count, first/last order date, last number, currency).
@@ -58,7 +60,7 @@ class Outcome:
 
 
 def numeric_order(contact_id: str) -> tuple[int, str]:
-    """HubSpot's numeric string ids in numeric order, as `tasks.contact_matching.numeric_id_order` sorts."""
+    """HubSpot's numeric string ids in numeric order, as `tasks.contacts.matching.numeric_id_order` sorts."""
     return len(contact_id), contact_id
 
 
@@ -69,7 +71,7 @@ def outcome_of(diff: ContactDiff) -> Outcome:
         adoptions=diff.adoptions.rows(),
         updates=diff.updates.rows(),
         updates_wide=diff.updates_wide.rows(),
-        # tasks.diff leaves the orphans in join order, which Polars does not promise.
+        # tasks.contacts.diff leaves the orphans in join order, which Polars does not promise.
         orphans=sorted(diff.orphans.rows(), key=lambda row: numeric_order(row[0])),
         duplicates=diff.duplicates.rows(),
         unchanged=diff.unchanged,

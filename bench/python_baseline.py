@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from bench.outcome import Outcome, Row, numeric_order
-from tasks.config import PropertiesConfig, RulesConfig
+from tasks.rules.config import PropertiesConfig, RulesConfig
 
 Record = Mapping[str, Any]
 FACTS = ("total_spent", "order_count", "first_order_date", "last_order_date", "last_order_number", "currency")
@@ -46,7 +46,7 @@ def reconcile(
         orphan_policy: "reset" writes orphans back, "report" only lists them.
 
     Returns:
-        The same Outcome `bench.outcome.outcome_of` makes of `tasks.diff.diff_contacts`.
+        The same Outcome `bench.outcome.outcome_of` makes of `tasks.contacts.diff.diff_contacts`.
     """
     _check_supported(rules)
     expected = _aggregate(orders, rules)

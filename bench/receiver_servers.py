@@ -23,13 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from deployments.receiver import WEBHOOK_PATH, create_receiver_app, run_receiver
-from deployments.run_trigger import NullRunTrigger
-from deployments.stack import HOST, start_service
+from deployments.demo.stack import HOST, start_service
+from deployments.receiver.app import WEBHOOK_PATH, create_receiver_app, run_receiver
+from deployments.receiver.run_trigger import NullRunTrigger
 from sandbox.server import free_port, serve_in_thread
-from tasks.inbox import Inbox
 from tasks.runtime import database
 from tasks.settings import Settings
+from tasks.store.inbox import Inbox
 
 Target = Literal["bare", "receiver"]
 TARGETS: tuple[Target, ...] = ("bare", "receiver")

@@ -31,8 +31,8 @@ from bench.installations import patched_environment, shopsync_environment
 from bench.reconcile_report import build_report, key_ratio_line, split_requests
 from bench.seeded_sandbox import BenchSandbox, mismatches, serving_sandbox, sharded_store
 from sandbox.expected import ExpectedCustomer, expected_customers
-from tasks.config import PropertiesConfig
-from tasks.reconcile import ReconcileSummary
+from tasks.reconcile.steps import ReconcileSummary
+from tasks.rules.config import PropertiesConfig
 
 
 @dataclass(frozen=True)

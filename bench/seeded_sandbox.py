@@ -18,7 +18,7 @@ from sandbox.hubspot.config import HubSpotSandboxConfig
 from sandbox.hubspot.wire import SandboxContext
 from sandbox.runner import SandboxEndpoints, serve_sandbox
 from sandbox.seed import SeedData, generate_store
-from tasks.config import PropertiesConfig
+from tasks.rules.config import PropertiesConfig
 
 Properties = Mapping[str, str | None]
 _READ_ATTEMPTS = 20

@@ -16,9 +16,9 @@ from decimal import Decimal
 
 import polars as pl
 
-from tasks.aggregates import customer_aggregates
-from tasks.config import RulesConfig
-from tasks.frames import CONTACTS_SCHEMA, MONEY, ORDERS_SCHEMA, conform
+from tasks.rules.aggregates import customer_aggregates
+from tasks.rules.config import RulesConfig
+from tasks.rules.frames import CONTACTS_SCHEMA, MONEY, ORDERS_SCHEMA, conform
 
 ORDER_ID_BASE = 9_100_000_000_000_000  # above 2**53, as real Shopify ids can be: never through a float
 CUSTOMER_ID_BASE = 7_390_000_000_000_000_000

@@ -37,7 +37,7 @@ def receiver(
     port: int = typer.Option(8730, help="Port to bind."),
 ) -> None:
     """Serve the Shopify webhook receiver (POST /webhooks/shopify, GET /healthz)."""
-    from deployments.receiver import run_receiver
+    from deployments.receiver.app import run_receiver
     from tasks.settings import get_settings
 
     run_receiver(host, port, get_settings())
@@ -75,9 +75,9 @@ def replay(
     run: bool = typer.Option(True, help="Run the sync flow right after re-queueing."),
 ) -> None:
     """Re-queue failed deliveries (after fixing their cause) and sync them again."""
-    from tasks.inbox import Inbox
     from tasks.runtime import database
     from tasks.settings import get_settings
+    from tasks.store.inbox import Inbox
 
     inbox = Inbox(database(get_settings().sqlalchemy_url))
     for delivery in inbox.failed(limit=1000) if not webhook_id else []:
@@ -116,7 +116,7 @@ def serve_command(
     if with_receiver:
         import threading
 
-        from deployments.receiver import run_receiver
+        from deployments.receiver.app import run_receiver
         from tasks.settings import get_settings
 
         threading.Thread(
@@ -134,7 +134,7 @@ def demo(
     ),
 ) -> None:
     """Tell the whole story on embedded defaults: sandbox store, sync, reconciliation."""
-    from deployments.demo import run_demo
+    from deployments.demo.run import run_demo
 
     raise typer.Exit(run_demo(no_wait=no_wait, seed=seed, screenshots=screenshots))
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.reconcile import reconcile_shopify_hubspot
-from tasks.reconcile import DriftCapExceeded, ReconcileSummary, describe_reconcile
+from tasks.reconcile.steps import DriftCapExceeded, ReconcileSummary, describe_reconcile
 
 _ROWS = (
     ("orders read", "orders_seen"),

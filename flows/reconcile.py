@@ -11,8 +11,8 @@ from typing import Literal
 
 from prefect import flow
 
-from tasks.reconcile import ReconcileSummary
-from tasks.reconcile_tasks import (
+from tasks.reconcile.steps import ReconcileSummary
+from tasks.reconcile.tasks import (
     compute_expected,
     finish_reconcile,
     list_all_contacts,

@@ -6,7 +6,7 @@ from typing import Any
 
 from prefect import flow
 
-from tasks.setup_tasks import ensure_alerts, ensure_hubspot_properties, ensure_rate_budgets
+from tasks.setup.tasks import ensure_alerts, ensure_hubspot_properties, ensure_rate_budgets
 
 
 @flow(name="setup-shopsync")

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from tasks.order_sync import DeliveryOutcome, delivery_outcomes
 from tasks.runtime import open_runtime
-from tasks.sync_naming import rename_current_run
-from tasks.sync_tasks import (
+from tasks.sync.run_names import rename_current_run
+from tasks.sync.steps import DeliveryOutcome, delivery_outcomes
+from tasks.sync.tasks import (
     claim_deliveries,
     finish_deliveries,
     publish_sync_report,

@@ -15,18 +15,18 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 
-from tasks.config import ShopsyncConfig, load_config
-from tasks.db import create_schema, make_engine
+from tasks.credentials.hubspot import HubSpotCredentials, paced_limit
+from tasks.credentials.shopify import ShopifyCredentials
 from tasks.errors import ConfigError
 from tasks.hubspot.client import HubSpotClient
-from tasks.hubspot.credentials import HubSpotCredentials, paced_limit
-from tasks.inbox import Inbox
-from tasks.ledger import Ledger
 from tasks.rate_budget import HUBSPOT_WRITE, BudgetedPacer
+from tasks.rules.config import ShopsyncConfig, load_config
 from tasks.settings import Settings, get_settings
 from tasks.shopify.client import ShopifyClient
-from tasks.shopify.credentials import ShopifyCredentials
 from tasks.shopify.product_types import ProductTypeCache
+from tasks.store.db import create_schema, make_engine
+from tasks.store.inbox import Inbox
+from tasks.store.ledger import Ledger
 
 
 @dataclass

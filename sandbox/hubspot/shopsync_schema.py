@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sandbox.hubspot.schema import PropertySchema
-from tasks.config import ShopsyncConfig
-from tasks.hubspot.property_setup import desired_properties
+from tasks.rules.config import ShopsyncConfig
+from tasks.setup.hubspot_properties import desired_properties
 
 
 def define_shopsync_properties(

@@ -12,7 +12,7 @@ from bench.diff_bench import main, reconcile_frames
 from bench.outcome import outcome_of
 from bench.python_baseline import reconcile
 from bench.synthetic import generate
-from tasks.config import ReconcileConfig, RulesConfig, ShopsyncConfig
+from tasks.rules.config import ReconcileConfig, RulesConfig, ShopsyncConfig
 
 VARIANTS = ("ours", "floor", "ours_at_baseline_size", "python_at_baseline_size")
 

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from deployments.cli import app
 from tasks import settings as settings_module
-from tasks.inbox import Delivery, Inbox
 from tasks.runtime import database
+from tasks.store.inbox import Delivery, Inbox
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from deployments.receiver import MAX_BODY_BYTES
+from deployments.receiver.app import MAX_BODY_BYTES
 from tests.drills.hostile_requests import (
     SIGNED_PREFIX,
     SYNC_TOPICS,

@@ -1,6 +1,6 @@
 """Real processes for the slow drills: a receiver to SIGKILL, a sync run to SIGKILL, a Prefect server to stop.
 
-Built on `deployments/stack.py`, so each process runs in its own session and is killed as a group, and
+Built on `deployments/demo/stack.py`, so each process runs in its own session and is killed as a group, and
 everything listens on loopback only. The sandboxes run in the test process (`running_sandbox`).
 """
 
@@ -16,13 +16,13 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from deployments.stack import HOST, Service, start_service
+from deployments.demo.stack import HOST, Service, start_service
 from sandbox.runner import SandboxEndpoints
-from tasks.config import ShopsyncConfig
-from tasks.hubspot.credentials import HubSpotCredentials
-from tasks.hubspot.property_setup import ensure_properties
-from tasks.inbox import Inbox
+from tasks.credentials.hubspot import HubSpotCredentials
+from tasks.rules.config import ShopsyncConfig
 from tasks.runtime import database
+from tasks.setup.hubspot_properties import ensure_properties
+from tasks.store.inbox import Inbox
 
 WEBHOOK_SECRET = "drill-webhook-secret"
 

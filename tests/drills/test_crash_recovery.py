@@ -23,13 +23,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deployments.receiver import WEBHOOK_PATH
-from deployments.stack import HOST, prefect_environment, start_prefect_server
+from deployments.demo.stack import HOST, prefect_environment, start_prefect_server
+from deployments.receiver.app import WEBHOOK_PATH
 from sandbox.runner import SandboxEndpoints, running_sandbox
 from sandbox.server import free_port
 from sandbox.shopify.sender import DeliveryResult, WebhookSender
 from sandbox.shopify.webhook_payloads import build_delivery
-from tasks.inbox import Inbox
+from tasks.store.inbox import Inbox
 from tests.drills.api_faults import put_faults
 from tests.drills.oracle import mismatches
 from tests.drills.processes import WEBHOOK_SECRET, installation, start_receiver, start_sync, wait_until

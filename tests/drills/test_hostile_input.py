@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from deployments.receiver import WEBHOOK_PATH
+from deployments.receiver.app import WEBHOOK_PATH
 from flows.sync_orders import sync_shopify_orders
-from tasks.inbox import webhook_deliveries
 from tasks.runtime import database
 from tasks.settings import get_settings
+from tasks.store.inbox import webhook_deliveries
 from tests.drills import hostile_bodies, hostile_headers
 from tests.drills.hostile_requests import REFUSED_PREFIX, HostileRequest, Shop
 from tests.flows.world import WEBHOOK_SECRET, World, build_world

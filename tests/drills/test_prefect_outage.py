@@ -1,13 +1,13 @@
 """Drill 4 — Prefect unavailable, and drill 6 over a whole process stack.
 
-Load: a Prefect server and `shopsync serve --receiver` as separate process groups (deployments/stack.py) over
-the seeded sandbox. 40 orders/paid webhooks are synced by the runs the receiver requests; then the Prefect
-server is stopped, 70 more arrive while it is down, it stays down for 15 s and is started again; then the
-sync deployment is run once, as its safety-drain schedule would (every 5 minutes; the drill does not wait).
-Expected: every webhook answered 2xx on its first attempt while Prefect was down, each one pending in the
-inbox, `serve` (and with it the receiver) still alive, and after the drain every delivery synced and HubSpot
-equal to the oracle. Then the stack's log files, Prefect database and inbox hold none of the recognisable
-secrets, and no flow-run parameter holds customer data.
+Load: a Prefect server and `shopsync serve --receiver` as separate process groups (deployments/demo/stack.py)
+over the seeded sandbox. 40 orders/paid webhooks are synced by the runs the receiver requests; then the
+Prefect server is stopped, 70 more arrive while it is down, it stays down for 15 s and is started again; then
+the sync deployment is run once, as its safety-drain schedule would (every 5 minutes; the drill does not
+wait). Expected: every webhook answered 2xx on its first attempt while Prefect was down, each one pending in
+the inbox, `serve` (and with it the receiver) still alive, and after the drain every delivery synced and
+HubSpot equal to the oracle. Then the stack's log files, Prefect database and inbox hold none of the
+recognisable secrets, and no flow-run parameter holds customer data.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from deployments.stack import Service, Stack, running_stack, start_prefect_server
+from deployments.demo.stack import Service, Stack, running_stack, start_prefect_server
 from sandbox.hubspot.config import HubSpotSandboxConfig
 from sandbox.runner import SandboxEndpoints, running_sandbox
 from sandbox.shopify.config import ShopifySandboxConfig

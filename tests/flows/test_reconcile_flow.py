@@ -22,12 +22,12 @@ from prefect.events.filters import EventFilter, EventNameFilter
 from flows.reconcile import reconcile_shopify_hubspot
 from flows.sync_orders import sync_shopify_orders
 from sandbox.expected import is_qualifying
-from tasks.ledger import Ledger
-from tasks.reconcile import DriftCapExceeded, ReconcileSummary
-from tasks.reconcile_pull import WATERMARK_KEY
-from tasks.reconcile_tasks import DRIFT_EVENT
+from tasks.reconcile.pull import WATERMARK_KEY
+from tasks.reconcile.steps import DriftCapExceeded, ReconcileSummary
+from tasks.reconcile.tasks import DRIFT_EVENT
 from tasks.runtime import database
 from tasks.settings import get_settings
+from tasks.store.ledger import Ledger
 from tests.flows.world import World, build_world, contact_matches
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

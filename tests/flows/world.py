@@ -18,18 +18,18 @@ import httpx
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from deployments.receiver import create_receiver_app
-from deployments.run_trigger import NullRunTrigger
+from deployments.receiver.app import create_receiver_app
+from deployments.receiver.run_trigger import NullRunTrigger
 from sandbox.expected import ExpectedCustomer, expected_customers
 from sandbox.runner import SandboxEndpoints, running_sandbox
 from sandbox.shopify.sender import WebhookSender
 from sandbox.shopify.webhook_payloads import build_delivery
 from tasks import settings as settings_module
-from tasks.config import ShopsyncConfig
-from tasks.hubspot.credentials import HubSpotCredentials
-from tasks.hubspot.property_setup import ensure_properties
-from tasks.inbox import Inbox
+from tasks.credentials.hubspot import HubSpotCredentials
+from tasks.rules.config import ShopsyncConfig
 from tasks.runtime import database
+from tasks.setup.hubspot_properties import ensure_properties
+from tasks.store.inbox import Inbox
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from tasks.frames import orders_frame
+from tasks.rules.frames import orders_frame
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
+from tasks.credentials.hubspot import HubSpotCredentials
 from tasks.errors import ConfigError
-from tasks.hubspot.credentials import HubSpotCredentials
 from tasks.runtime import hubspot_credentials, shopify_credentials
 from tasks.settings import Settings
 

@@ -1,0 +1,128 @@
+"""The scenes of `make demo`: a burst of webhooks, waiting for the sync, reconciling, checking the numbers.
+
+Everything here acts on a running stack (deployments/demo/stack.py) and sandbox (sandbox/runner.py)
+exactly as a user would: signed HTTP deliveries to the receiver, deployments run through the Prefect API.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments import run_deployment
+
+from sandbox.expected import ExpectedCustomer, expected_customers, is_qualifying
+from sandbox.runner import SandboxEndpoints
+from sandbox.shopify.sender import WebhookSender
+from sandbox.shopify.webhook_payloads import build_delivery
+from tasks.store.inbox import Inbox
+
+DEMO_SECRET = "demo-webhook-secret"
+# Orders whose webhooks "get lost" so the nightly reconciliation has something to repair.
+MISSED_EVERY = 9
+DUPLICATED = 5
+
+
+@dataclass
+class BurstResult:
+    """What the sender saw."""
+
+    sent: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    missed_on_purpose: int = 0
+    skipped_by_rule: list[str] = field(default_factory=list)
+
+
+def send_burst(sandbox: SandboxEndpoints, receiver_url: str) -> BurstResult:
+    """Deliver the store's orders as signed `orders/paid` webhooks, with Shopify's usual mess.
+
+    Every ninth order's webhook is "lost" (the nightly run repairs it), five are delivered three times,
+    one carries a forged signature (answered 401, never stored), and test orders are sent too (skipped by
+    the default rules).
+    """
+    result = BurstResult()
+    shop = sandbox.seed.shop.domain
+    with httpx.Client(timeout=10.0) as http:
+        sender = WebhookSender(http, receiver_url, DEMO_SECRET, shop, time_scale=0.0)
+        orders = [o for o in sandbox.shopify_store.orders() if o["customer"] is not None]
+        for index, order in enumerate(orders):
+            if index % MISSED_EVERY == MISSED_EVERY - 1:
+                result.missed_on_purpose += 1
+                continue
+            copies = 3 if index < DUPLICATED else 1
+            webhook_id = f"demo-{order['id']}"
+            for _ in range(copies):
+                outcome = sender.deliver("orders/paid", build_delivery("orders/paid", order), webhook_id)
+                result.sent += 1
+                result.accepted += outcome.status == 200
+            result.duplicates += copies - 1
+            if order["test"]:
+                result.skipped_by_rule.append(order["name"])
+        forged = sender.deliver("orders/paid", build_delivery("orders/paid", orders[0]), bad_signature=True)
+        result.sent += 1
+        result.rejected += forged.status == 401
+    return result
+
+
+def wait_for_inbox(inbox: Inbox, expected_finished: int, timeout: float, tick: Callable[[str], None]) -> bool:
+    """Wait until the sync runs have finished every accepted delivery; True when they did in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = inbox.counts()
+        finished = counts["synced"] + counts["skipped"] + counts["failed"]
+        tick(f"inbox: {counts['pending']} pending, {counts['claimed']} in progress, {finished} finished")
+        if finished >= expected_finished and counts["pending"] == 0 and counts["claimed"] == 0:
+            return True
+        time.sleep(1.0)
+    return False
+
+
+def run_and_wait(deployment: str, parameters: dict[str, Any], timeout: float = 600) -> FlowRun:
+    """Run a deployment through the Prefect API and wait for it to finish."""
+    run = run_deployment(deployment, parameters=parameters, timeout=timeout, poll_interval=1)
+    assert isinstance(run, FlowRun)
+    return run
+
+
+def contacts_off_by(sandbox: SandboxEndpoints) -> tuple[int, int]:
+    """How many customers' contacts differ from what Shopify's orders say (oracle), and how many exist."""
+    expected = expected_customers(sandbox.shopify_store.orders())
+    by_customer = {
+        contact.properties.get("shopify_customer_id"): contact.properties
+        for contact in sandbox.hubspot_store.contacts()
+        if contact.properties.get("shopify_customer_id")
+    }
+    wrong = 0
+    for customer_id, facts in expected.items():
+        contact = by_customer.get(str(customer_id))
+        if contact is None:
+            wrong += facts.order_count > 0
+        elif not _matches(contact, facts):
+            wrong += 1
+    return wrong, len(expected)
+
+
+def _matches(contact: dict[str, str | None], facts: ExpectedCustomer) -> bool:
+    def text(name: str) -> str | None:
+        return contact.get(name) or None
+
+    return (
+        Decimal(text("shopify_total_spent") or "0") == facts.total_spent
+        and int(text("shopify_order_count") or "0") == facts.order_count
+        and text("shopify_last_order_date") == (facts.last_order_date and facts.last_order_date.isoformat())
+        and text("shopify_first_order_date")
+        == (facts.first_order_date and facts.first_order_date.isoformat())
+        and text("shopify_last_order_number") == facts.last_order_number
+    )
+
+
+def qualifying_orders(sandbox: SandboxEndpoints) -> int:
+    """Orders that count toward totals under the default rules (for the summary)."""
+    return sum(1 for order in sandbox.shopify_store.orders() if is_qualifying(order))

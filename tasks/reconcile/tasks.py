@@ -1,0 +1,201 @@
+"""Prefect tasks of the nightly reconciliation: each one calls a step of `tasks.reconcile` and nothing more.
+
+Tasks take the run's `Runtime` and are never cached (their inputs hold live clients; every step is
+idempotent: the ledger keeps the newest version, HubSpot gets absolute values).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from prefect import get_client, get_run_logger, task
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
+from prefect.runtime import flow_run
+
+from tasks.reconcile.corrections import sorted_for_display
+from tasks.reconcile.drift_report import ReportContext, contact_url, drift_report_markdown, write_report_files
+from tasks.reconcile.pull import (
+    ContactSnapshot,
+    Mode,
+    OrderPull,
+    advance_watermark,
+    pull_contacts,
+    pull_orders,
+)
+from tasks.reconcile.steps import (
+    DriftCap,
+    LedgerState,
+    ReconcilePlan,
+    ReconcileSummary,
+    check_drift_cap,
+    describe_reconcile,
+    expected_all,
+    plan_reconciliation,
+    summarize,
+    write_corrections,
+)
+from tasks.rules.frames import EXPECTED_SCHEMA
+from tasks.runtime import Runtime
+
+ARTIFACT_ROWS = 500
+PROGRESS_KEY = "reconcile-progress"
+DRIFT_EVENT = "shopsync.drift.detected"
+DRIFT_ALERT_LABEL = "shopsync.drift.alert"
+
+
+def start_progress() -> UUID:
+    """A progress artifact at 0 %, updated as the run pulls and writes."""
+    artifact_id = create_progress_artifact(0.0, key=PROGRESS_KEY, description="Reconciliation progress")
+    assert isinstance(artifact_id, UUID)  # the sync call returns the id, not a coroutine
+    return artifact_id
+
+
+def report_progress(artifact_id: UUID, percent: float, stage: str) -> None:
+    """Move the progress artifact to `percent`, naming the stage that just finished."""
+    update_progress_artifact(artifact_id, percent, description=f"Reconciliation: {stage}")
+
+
+@task(cache_policy=NO_CACHE)
+def pull_shopify_orders(runtime: Runtime, mode: Mode, since: datetime | None) -> OrderPull:
+    """Read orders (paged, or one bulk export in full mode) into the order ledger."""
+    with tempfile.TemporaryDirectory(prefix="shopsync-bulk-") as workdir:
+        return pull_orders(
+            runtime.shopify,
+            runtime.ledger,
+            mode,
+            since,
+            timedelta(hours=runtime.config.reconcile.overlap_hours),
+            shop_timezone=ZoneInfo(runtime.settings.shopify_shop_timezone),
+            workdir=Path(workdir),
+        )
+
+
+@task(cache_policy=NO_CACHE)
+def compute_expected(runtime: Runtime) -> LedgerState:
+    """Expected HubSpot values of every customer, from the whole ledger (the real-time path's rules)."""
+    return expected_all(runtime.ledger, runtime.config)
+
+
+@task(cache_policy=NO_CACHE)
+def pull_hubspot_contacts(runtime: Runtime, pull: OrderPull, state: LedgerState) -> ContactSnapshot:
+    """List every contact (full), or batch-read the contacts of the customers the pull touched."""
+    customers = state.customers(pull.customer_ids if pull.mode == "incremental" else None)
+    return pull_contacts(runtime.hubspot, runtime.config, pull.mode, customers)
+
+
+@task(cache_policy=NO_CACHE)
+def list_all_contacts(runtime: Runtime) -> ContactSnapshot:
+    """Every live contact with our properties (full mode); needs nothing from the Shopify side."""
+    return pull_contacts(runtime.hubspot, runtime.config, "full", EXPECTED_SCHEMA.to_frame())
+
+
+@task(cache_policy=NO_CACHE)
+def plan_corrections(
+    runtime: Runtime, state: LedgerState, snapshot: ContactSnapshot, pull: OrderPull, force: bool
+) -> tuple[ReconcilePlan, DriftCap]:
+    """Diff expected with actual, explain each correction, and judge it against the safety cap."""
+    plan = plan_reconciliation(state, snapshot, pull, runtime.config)
+    population = state.expected.height if pull.mode == "incremental" else 0
+    cap = check_drift_cap(plan.diff, runtime.config.reconcile.max_drift_share, force, population)
+    get_run_logger().info("%s", cap.describe())
+    return plan, cap
+
+
+@task(cache_policy=NO_CACHE)
+def write_hubspot_corrections(
+    runtime: Runtime, plan: ReconcilePlan, cap: DriftCap, dry_run: bool, batch_size: int
+) -> pl.DataFrame:
+    """Write the corrections (≤ `batch_size` per request); a dry run or a blocking cap writes nothing."""
+    if dry_run or cap.exceeded:
+        return plan.corrections
+    _, corrections = write_corrections(runtime.hubspot, plan, runtime.config, batch_size)
+    return corrections
+
+
+@task(cache_policy=NO_CACHE)
+def publish_reconcile_report(
+    runtime: Runtime,
+    pull: OrderPull,
+    snapshot: ContactSnapshot,
+    plan: ReconcilePlan,
+    corrections: pl.DataFrame,
+    cap: DriftCap,
+    dry_run: bool,
+) -> ReconcileSummary:
+    """Save every correction as Parquet and CSV, publish the report artifacts and the drift event."""
+    summary = summarize(pull, plan, corrections, cap, dry_run)
+    directory = runtime.settings.data_dir / "reports" / (flow_run.get_id() or "local")
+    write_report_files(corrections, directory)
+    summary = summary.model_copy(update={"report_dir": str(directory)})
+    settings = runtime.settings
+    context = ReportContext(
+        pull,
+        snapshot.taken_at,
+        cap,
+        plan.currency,
+        lambda contact_id: contact_url(contact_id, settings.hubspot_portal_id, settings.hubspot_api_url),
+    )
+    markdown = drift_report_markdown(summary, corrections, context, runtime.config.properties)
+    create_markdown_artifact(markdown, key="drift-report", description=describe_reconcile(summary))
+    _publish_table(corrections, directory)
+    if summary.drifted or summary.failed:
+        _emit_drift(summary, runtime.config.reconcile.alert_drift_contacts)
+    return summary
+
+
+@task(cache_policy=NO_CACHE)
+def finish_reconcile(
+    runtime: Runtime, pull: OrderPull, summary: ReconcileSummary, cap: DriftCap
+) -> ReconcileSummary:
+    """Fail on a blocking cap; otherwise advance the watermark (only a real run without failures does)."""
+    _rename_run(describe_reconcile(summary))
+    if not summary.dry_run:
+        cap.enforce()
+    if summary.dry_run or summary.failed:
+        return summary
+    return summary.model_copy(update={"watermark": advance_watermark(runtime.ledger, pull)})
+
+
+def _publish_table(corrections: pl.DataFrame, directory: Path) -> None:
+    shown = sorted_for_display(corrections).head(ARTIFACT_ROWS)
+    # Shopify ids exceed 2**53: as JSON numbers the UI's JavaScript would round them.
+    rows = shown.with_columns(pl.all().cast(pl.String()).fill_null("")).to_dicts()
+    create_table_artifact(
+        rows,
+        key="drift-corrections",
+        description=f"{corrections.height} corrections (first {ARTIFACT_ROWS} shown; all in {directory})",
+    )
+
+
+def _emit_drift(summary: ReconcileSummary, alert_above: int) -> None:
+    run_id = flow_run.get_id() or "local"
+    emit_event(
+        event=DRIFT_EVENT,
+        resource={
+            "prefect.resource.id": f"shopsync.reconcile.{run_id}",
+            "prefect.resource.name": "reconcile",
+            # Automations match labels, not payload numbers: the threshold is decided here.
+            DRIFT_ALERT_LABEL: "true" if summary.drifted > alert_above else "false",
+        },
+        payload=summary.model_dump(mode="json") | {"drifted": summary.drifted},
+    )
+
+
+def _rename_run(name: str) -> None:
+    run_id = flow_run.get_id()
+    if run_id is None:
+        return
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(UUID(run_id), name=name)

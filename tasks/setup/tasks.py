@@ -1,0 +1,42 @@
+"""Prefect tasks of the `setup-shopsync` flow: HubSpot properties, shared rate budgets, alerting."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.blocks.core import Block
+from prefect.cache_policies import NO_CACHE
+
+from tasks.rate_budget import ensure_budgets
+from tasks.rules.config import load_config
+from tasks.runtime import hubspot_credentials
+from tasks.settings import get_settings
+from tasks.setup.alerts import ensure_automations
+from tasks.setup.hubspot_properties import ensure_properties
+
+
+@task(cache_policy=NO_CACHE)
+def ensure_hubspot_properties() -> dict[str, list[str]]:
+    """Create the `shopify` property group and properties that are missing; refuse wrongly typed ones."""
+    settings = get_settings()
+    client = hubspot_credentials(settings).get_client()
+    try:
+        report = ensure_properties(client, load_config(settings.config_path))
+    finally:
+        client.close()
+    return {"created": report.created, "existing": report.existing}
+
+
+@task(cache_policy=NO_CACHE)
+def ensure_rate_budgets() -> dict[str, str]:
+    """Create or update the global concurrency limits every run shares (see tasks/rate_budget.py)."""
+    return ensure_budgets()
+
+
+@task(cache_policy=NO_CACHE)
+def ensure_alerts(notification_block: str) -> list[str]:
+    """Create the alerting automations, notifying through the named notification Block ("type/name")."""
+    block: Block = Block.load(notification_block)  # type: ignore[assignment]  # sync in a sync task
+    document_id = getattr(block, "_block_document_id", None)
+    if document_id is None:
+        raise ValueError(f"notification block {notification_block!r} has no saved document")
+    return ensure_automations(document_id)

@@ -1,0 +1,191 @@
+"""The real-time pipeline, step by step: deliveries → order ledger → rules → HubSpot.
+
+Each step is a plain function (no Prefect) so the flow in `flows/sync_orders.py` only composes them as tasks
+and tests can run them against the sandbox directly. Totals are recomputed from the ledger for every customer
+a batch touches, never incremented, so duplicates and reordered deliveries cannot double count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+
+from tasks.contacts.diff import diff_contacts
+from tasks.contacts.lookup import read_contacts_for
+from tasks.contacts.writer import WriteReport, apply_diff
+from tasks.errors import InvalidOrderPayload
+from tasks.hubspot.client import HubSpotClient
+from tasks.rules.aggregates import customer_aggregates
+from tasks.rules.config import ShopsyncConfig
+from tasks.rules.frames import orders_frame
+from tasks.rules.qualifying import evaluate_orders
+from tasks.shopify.models import OrderRecord
+from tasks.store.inbox import Delivery
+from tasks.store.ledger import Ledger
+
+ORDER_TOPICS = frozenset({"orders/paid", "orders/updated", "orders/cancelled", "orders/create"})
+REFETCH_TOPICS = frozenset({"refunds/create"})
+Outcome = Literal["synced", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    """How one delivery ended; `reason` names the rule that skipped it or why it failed."""
+
+    webhook_id: str
+    topic: str
+    order_id: int | None
+    customer_id: int | None
+    status: Outcome
+    reason: str | None = None
+
+
+@dataclass
+class RecordedBatch:
+    """The orders a batch of deliveries carried, after the ledger has seen them."""
+
+    orders: dict[str, OrderRecord] = field(default_factory=dict)  # by webhook id
+    invalid: dict[str, str] = field(default_factory=dict)  # webhook id → reason
+    changed_order_ids: list[int] = field(default_factory=list)
+    # Customers the ledger had for these orders before the upsert: an order moved to another customer
+    # changes the previous owner's totals too.
+    previous_customer_ids: list[int] = field(default_factory=list)
+
+    @property
+    def customer_ids(self) -> list[int]:
+        ids = {record.customer_id for record in self.orders.values() if record.customer_id is not None}
+        return sorted(ids | set(self.previous_customer_ids))
+
+
+def parse_deliveries(
+    deliveries: Sequence[Delivery], refetch: Callable[[Sequence[int]], list[OrderRecord]]
+) -> RecordedBatch:
+    """Turn deliveries into order records; refunds are re-read from Shopify (their payload lacks the totals).
+
+    Args:
+        deliveries: Claimed inbox rows.
+        refetch: Reads current orders by id (`ShopifyClient.fetch_orders_by_ids`).
+
+    Returns:
+        Parsed orders by webhook id and the reason of every delivery that could not be parsed.
+    """
+    batch = RecordedBatch()
+    refetch_ids: dict[str, int] = {}
+    for delivery in deliveries:
+        try:
+            payload = delivery.payload_object()
+            if delivery.topic in REFETCH_TOPICS:
+                refetch_ids[delivery.webhook_id] = _refund_order_id(payload)
+            else:
+                batch.orders[delivery.webhook_id] = OrderRecord.from_webhook(payload)
+        except (InvalidOrderPayload, ValueError) as error:
+            batch.invalid[delivery.webhook_id] = f"invalid payload: {error}"
+    if refetch_ids:
+        current = {record.order_id: record for record in refetch(sorted(set(refetch_ids.values())))}
+        for webhook_id, order_id in refetch_ids.items():
+            if order_id in current:
+                batch.orders[webhook_id] = current[order_id]
+            else:
+                batch.invalid[webhook_id] = f"order {order_id} not found in Shopify"
+    return batch
+
+
+def _refund_order_id(payload: dict[str, Any]) -> int:
+    order_id = payload.get("order_id")
+    if not isinstance(order_id, int) or isinstance(order_id, bool):
+        raise InvalidOrderPayload("refund payload.order_id must be an integer")
+    return order_id
+
+
+def record_orders(
+    batch: RecordedBatch,
+    ledger: Ledger,
+    product_types: Callable[[Iterable[int]], Mapping[int, str]] | None,
+) -> RecordedBatch:
+    """Resolve product types when rules need them, then upsert into the ledger (newest `updated_at` wins).
+
+    Args:
+        batch: The parsed deliveries.
+        ledger: The order ledger.
+        product_types: Looks up the types of many products at once (`ProductTypeCache.lookup`), so a
+            batch costs at most one Shopify `nodes(ids:)` round trip; None when no rule needs types.
+    """
+    if product_types is not None:
+        wanted = {pid for record in batch.orders.values() for pid in record.product_ids}
+        types = product_types(sorted(wanted))
+        batch.orders = {key: record.with_product_types(types) for key, record in batch.orders.items()}
+    batch.previous_customer_ids = ledger.customers_touched(
+        record.order_id for record in batch.orders.values()
+    )
+    batch.changed_order_ids = ledger.upsert(batch.orders.values())
+    return batch
+
+
+def expected_for(
+    customer_ids: Iterable[int], ledger: Ledger, config: ShopsyncConfig
+) -> tuple[pl.DataFrame, dict[int, str | None]]:
+    """Expected HubSpot values of these customers, recomputed from every order the ledger holds for them.
+
+    Returns:
+        The expected frame and, per ledger order, the rule that keeps it out of the totals (None: it counts).
+        Reasons come from the ledger's newest version of each order, so a stale delivery is judged by the
+        order's current state.
+    """
+    frame = orders_frame(ledger.orders_for_customers(customer_ids))
+    evaluated = evaluate_orders(frame, config.rules)
+    reasons = dict(zip(evaluated["order_id"].to_list(), evaluated["skip_reason"].to_list(), strict=True))
+    return customer_aggregates(frame, config.rules, config.mapping), reasons
+
+
+def write_customers(
+    client: HubSpotClient, expected: pl.DataFrame, config: ShopsyncConfig
+) -> tuple[WriteReport, int]:
+    """Bring the customers' contacts to the expected values; returns the report and the unchanged count."""
+    if expected.is_empty():
+        return WriteReport(), 0
+    contacts = read_contacts_for(client, expected.select("customer_id", "email"), config)
+    diff = diff_contacts(expected, contacts, orphan_policy="reset", properties=config.properties)
+    return apply_diff(client, diff, config.properties), diff.unchanged
+
+
+def delivery_outcomes(
+    deliveries: Sequence[Delivery],
+    batch: RecordedBatch,
+    reasons: dict[int, str | None],
+    report: WriteReport,
+) -> list[DeliveryOutcome]:
+    """One final status per delivery: failed (unparseable or HubSpot refused), skipped (a rule), synced."""
+    failed_customers = report.failed_customers()
+    outcomes = []
+    for delivery in deliveries:
+        record = batch.orders.get(delivery.webhook_id)
+        if record is None:
+            reason = batch.invalid.get(delivery.webhook_id, "no order in delivery")
+            outcomes.append(
+                DeliveryOutcome(
+                    delivery.webhook_id, delivery.topic, delivery.order_id, None, "failed", reason
+                )
+            )
+            continue
+        status, why = _status_of(record, reasons.get(record.order_id), failed_customers)
+        outcomes.append(
+            DeliveryOutcome(
+                delivery.webhook_id, delivery.topic, record.order_id, record.customer_id, status, why
+            )
+        )
+    return outcomes
+
+
+def _status_of(
+    record: OrderRecord, skip_reason: str | None, failed: dict[int | None, str]
+) -> tuple[Outcome, str | None]:
+    if record.customer_id is None:
+        return "skipped", "unattributed: the order has no customer"
+    if record.customer_id in failed:
+        return "failed", f"HubSpot: {failed[record.customer_id]}"
+    if skip_reason is not None:
+        return "skipped", skip_reason
+    return "synced", None

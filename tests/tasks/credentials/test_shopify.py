@@ -1,0 +1,97 @@
+"""ShopifyCredentials: a real in-memory Block that builds an authenticated client."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from prefect.testing.standard_test_suites.blocks import BlockStandardTestSuite
+from pydantic import SecretStr, ValidationError
+
+from tasks.credentials.shopify import USER_AGENT, ShopifyCredentials
+from tasks.errors import ConfigError
+from tasks.settings import Settings
+from tests.tasks.shopify.fakes import ScriptedShopify, data_reply
+
+
+def _credentials(**overrides: object) -> ShopifyCredentials:
+    fields: dict[str, object] = {
+        "shop_domain": "shopsync-demo.myshopify.com",
+        "access_token": SecretStr("test-token"),
+        "webhook_secrets": [SecretStr("whsec-new-1234"), SecretStr("whsec-old-5678")],
+    }
+    return ShopifyCredentials(**{**fields, **overrides})
+
+
+def test_client_sends_token_and_user_agent_to_the_versioned_endpoint() -> None:
+    """Requests go to the shop's versioned GraphQL URL with the token header and shopsync's user agent."""
+    server = ScriptedShopify([data_reply({"nodes": []})])
+    http = httpx.Client(transport=httpx.MockTransport(server))
+
+    _credentials().get_client(http).product_types([1])
+
+    request = server.requests[0]
+    assert str(request.url) == "https://shopsync-demo.myshopify.com/admin/api/2026-04/graphql.json"
+    assert request.headers["X-Shopify-Access-Token"] == "test-token"
+    assert request.headers["User-Agent"] == USER_AGENT
+
+
+def test_admin_api_url_overrides_the_endpoint() -> None:
+    """admin_api_url (the sandbox) replaces the URL derived from domain and version."""
+    server = ScriptedShopify([data_reply({"nodes": []})])
+    credentials = _credentials(admin_api_url="http://sandbox.test/admin/api/2026-04/graphql.json")
+    credentials.get_client(httpx.Client(transport=httpx.MockTransport(server))).product_types([1])
+    assert str(server.requests[0].url) == "http://sandbox.test/admin/api/2026-04/graphql.json"
+
+
+def test_built_http_client_has_timeouts_and_auth() -> None:
+    """Without an injected client, get_client builds one with finite timeouts."""
+    with _credentials().get_client() as client:
+        http = client._http
+        assert http.timeout.connect == 5.0 and http.timeout.read == 30.0
+        assert http.headers["User-Agent"] == USER_AGENT
+
+
+def test_secrets_stay_hidden_in_repr_and_dumps() -> None:
+    """Neither repr nor a JSON dump of the block shows the token or webhook secrets."""
+    credentials = _credentials()
+    shown = repr(credentials) + credentials.model_dump_json()
+    assert "test-token" not in shown
+    assert "whsec-new-1234" not in shown and "whsec-old-5678" not in shown
+    assert ShopifyCredentials.get_block_type_slug() == "shopify-credentials"
+
+
+def test_unknown_timezone_is_rejected() -> None:
+    """A shop timezone that is not an IANA name fails validation with a clear message."""
+    with pytest.raises(ValidationError, match="IANA time zone"):
+        _credentials(shop_timezone="Mars/Olympus")
+
+
+def test_from_settings_copies_every_field() -> None:
+    """Settings map one to one onto the block, secrets included."""
+    settings = Settings(
+        SHOPIFY_SHOP_DOMAIN="other.myshopify.com",
+        SHOPIFY_ACCESS_TOKEN="test-token",
+        SHOPIFY_WEBHOOK_SECRETS="a,b",
+        SHOPIFY_SHOP_TIMEZONE="Europe/Berlin",
+        SHOPIFY_ADMIN_API_URL="http://sandbox.test/graphql.json",
+    )
+    credentials = ShopifyCredentials.from_settings(settings)
+    assert credentials.shop_domain == "other.myshopify.com"
+    assert credentials.access_token.get_secret_value() == "test-token"
+    assert [s.get_secret_value() for s in credentials.webhook_secrets] == ["a", "b"]
+    assert credentials.shop_timezone == "Europe/Berlin"
+    assert credentials.graphql_url == "http://sandbox.test/graphql.json"
+
+
+def test_from_settings_without_token_names_the_variable() -> None:
+    """A missing token is a ConfigError naming SHOPIFY_ACCESS_TOKEN, never an empty-string token."""
+    with pytest.raises(ConfigError, match="SHOPIFY_ACCESS_TOKEN"):
+        ShopifyCredentials.from_settings(Settings(SHOPIFY_ACCESS_TOKEN=None))
+
+
+class TestShopifyCredentialsBlockStandards(BlockStandardTestSuite):
+    """Prefect's block standards: description, documentation URL, field descriptions, code example."""
+
+    @pytest.fixture
+    def block(self) -> type[ShopifyCredentials]:
+        return ShopifyCredentials
