@@ -73,6 +73,30 @@ def peak_rss_bytes() -> int:
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
+def reset_peak_rss() -> bool:
+    """Start this process's peak RSS afresh from its current RSS (Linux: `clear_refs` 5); False elsewhere.
+
+    Lets one process report the peak of each stage of a run rather than only the run's.
+    """
+    try:
+        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
+    except OSError:
+        return False
+    return True
+
+
+class Progress:
+    """Progress lines of a benchmark (`[name +12s] message`): `make bench` runs for minutes."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        elapsed = time.monotonic() - self._started
+        print(f"[{self._name} +{elapsed:.0f}s] {message}", flush=True)
+
+
 def timed(work: Callable[[], T]) -> tuple[float, T]:
     """(wall seconds, result) of one call."""
     start = time.perf_counter()

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -71,7 +71,13 @@ class Installation:
             offset += page
 
 
-def shopsync_environment(sandbox: SandboxEndpoints, workdir: Path) -> dict[str, str]:
+class ServedSandbox(Protocol):
+    """A sandbox served in this process (`SandboxEndpoints`) or in its own (`SandboxProcess`)."""
+
+    def environment(self) -> dict[str, str]: ...
+
+
+def shopsync_environment(sandbox: ServedSandbox, workdir: Path) -> dict[str, str]:
     """Settings pointing shopsync at the sandbox, with a fresh database and default configuration."""
     return {
         **sandbox.environment(),

@@ -47,7 +47,7 @@ def generate(orders: int, contacts: int, seed: int = 7) -> SyntheticData:
     Returns:
         The two frames.
     """
-    order_frame = _orders(orders, contacts, seed)
+    order_frame = synthetic_orders(orders, contacts, seed)
     expected = customer_aggregates(order_frame, RulesConfig())
     return SyntheticData(order_frame, _contacts(expected, contacts, seed))
 
@@ -62,7 +62,8 @@ def _share(salt: int, seed: int, per_myriad: int) -> pl.Expr:
     return _draw(salt, seed, _PER_MYRIAD) < per_myriad
 
 
-def _orders(count: int, customers: int, seed: int) -> pl.DataFrame:
+def synthetic_orders(count: int, customers: int, seed: int = 7) -> pl.DataFrame:
+    """`count` orders (ORDERS_SCHEMA) of up to `customers` customers, with the shares of the module doc."""
     columns = {**_who_and_when(customers, seed), **_status_and_money(seed), **_labels(seed)}
     frame = pl.select(pl.int_range(count).alias("row")).select(
         expression.alias(name) for name, expression in columns.items()

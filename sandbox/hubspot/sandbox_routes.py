@@ -62,6 +62,9 @@ def sandbox_routes(ctx: SandboxContext) -> list[BaseRoute]:
     async def get_state(request: Request) -> Response:
         return JSONResponse(state(ctx))
 
+    async def get_counters(request: Request) -> Response:
+        return JSONResponse(ctx.limiter.counters())
+
     async def reset(request: Request) -> Response:
         ctx.store.restore(ctx.initial_state)
         ctx.limiter.reset()
@@ -78,6 +81,7 @@ def sandbox_routes(ctx: SandboxContext) -> list[BaseRoute]:
 
     return [
         Route("/_sandbox/state", get_state, methods=["GET"]),
+        Route("/_sandbox/counters", get_counters, methods=["GET"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/contacts/{contact_id}", edit_contact, methods=["PATCH"]),
         *faults_routes(ctx.faults),

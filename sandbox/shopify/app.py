@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sandbox.faults import FaultInjectionMiddleware, FaultPlan, faults_routes
@@ -160,6 +161,8 @@ def sandbox_routes(sandbox: ShopifySandbox) -> list[BaseRoute]:
         content = sandbox.bulk.jsonl(operation) if operation else None
         if content is None:
             return Response("Not Found", status_code=404, media_type="text/plain")
+        if isinstance(content, Path):
+            return FileResponse(content, media_type="application/jsonl")
         return Response(content, media_type="application/jsonl")
 
     return [

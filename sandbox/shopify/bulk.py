@@ -6,6 +6,7 @@ import itertools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from graphql import (
@@ -35,7 +36,7 @@ class BulkQueryInvalid(ValueError):
 
 @dataclass
 class BulkOperation:
-    """One bulk query and its (precomputed) JSONL output."""
+    """One bulk query and its (precomputed) JSONL output: `lines`, or a prebuilt `file` of them."""
 
     id: int
     query: str
@@ -44,6 +45,8 @@ class BulkOperation:
     lines: list[str]
     root_object_count: int
     canceled: bool = False
+    file: Path | None = None
+    file_object_count: int = 0
 
 
 @dataclass
@@ -104,29 +107,38 @@ class BulkOperations:
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         root = schema.query_type
         _check_connections(operation, root, fragments)
+        if self._config.bulk_result_file is not None:
+            return self._register(_prebuilt(query, self._config.bulk_result_file, self._config))
         result = execute_sync(schema, document, context_value=bulk_context)
         if result.errors:
             raise BulkQueryInvalid(result.errors[0].message)
         rows = _rows(operation, root, result.data or {}, _Layout(fragments, group_objects))
-        created = BulkOperation(
-            id=next(self._ids),
-            query=query,
-            started=self._config.clock(),
-            created_at=self._config.now(),
-            lines=[_jsonl_line(row) for _, row in rows],
-            root_object_count=sum(1 for depth, _ in rows if depth == 0),
+        return self._register(
+            BulkOperation(
+                id=0,
+                query=query,
+                started=self._config.clock(),
+                created_at=self._config.now(),
+                lines=[_jsonl_line(row) for _, row in rows],
+                root_object_count=sum(1 for depth, _ in rows if depth == 0),
+            )
         )
-        self._operations[created.id] = created
-        return created
+
+    def _register(self, operation: BulkOperation) -> BulkOperation:
+        operation.id = next(self._ids)
+        self._operations[operation.id] = operation
+        return operation
 
     def cancel(self, operation: BulkOperation) -> None:
         """Stop an unfinished operation."""
         operation.canceled = True
 
-    def jsonl(self, operation: BulkOperation) -> bytes | None:
-        """The downloadable file, available once the operation completed."""
+    def jsonl(self, operation: BulkOperation) -> bytes | Path | None:
+        """The downloadable file (its path when prebuilt), available once the operation completed."""
         if self.status(operation) != "COMPLETED":
             return None
+        if operation.file is not None:
+            return operation.file
         return "".join(line + "\n" for line in operation.lines).encode()
 
     def as_graphql(self, operation: BulkOperation, base_url: str) -> dict[str, Any]:
@@ -134,7 +146,8 @@ class BulkOperations:
         status = self.status(operation)
         done = status == "COMPLETED"
         body = self.jsonl(operation)
-        objects = len(operation.lines) if done else self._progress(operation, status)
+        size = body.stat().st_size if isinstance(body, Path) else len(body or b"")
+        objects = _object_count(operation) if done else self._progress(operation, status)
         return {
             "__typename": "BulkOperation",
             "id": gid("BulkOperation", operation.id),
@@ -147,7 +160,7 @@ class BulkOperations:
             "objectCount": objects,
             "rootObjectCount": operation.root_object_count if done else 0,
             # Shopify returns no file at all when the query matched nothing.
-            "fileSize": len(body) if body else None,
+            "fileSize": size or None,
             "url": f"{base_url}/_sandbox/bulk/{operation.id}.jsonl" if body else None,
             "partialDataUrl": None,
         }
@@ -156,10 +169,34 @@ class BulkOperations:
         if status != "RUNNING":
             return 0
         share = (self._config.clock() - operation.started) / self._config.bulk_duration_seconds
-        return int(len(operation.lines) * min(share, 1.0))
+        return int(_object_count(operation) * min(share, 1.0))
 
     def _completed_at(self, operation: BulkOperation) -> datetime:
         return operation.created_at + timedelta(seconds=self._config.bulk_duration_seconds)
+
+
+def _object_count(operation: BulkOperation) -> int:
+    return operation.file_object_count if operation.file is not None else len(operation.lines)
+
+
+def _prebuilt(query: str, path: Path, config: ShopifySandboxConfig) -> BulkOperation:
+    """An operation whose result is `path` as it is (the query was validated, never executed)."""
+    objects = roots = 0
+    with path.open("rb") as lines:
+        for line in lines:
+            if line.strip():
+                objects += 1
+                roots += b'"__parentId"' not in line
+    return BulkOperation(
+        id=0,
+        query=query,
+        started=config.clock(),
+        created_at=config.now(),
+        lines=[],
+        root_object_count=roots,
+        file=path,
+        file_object_count=objects,
+    )
 
 
 def _single_query(definitions: Any) -> OperationDefinitionNode:

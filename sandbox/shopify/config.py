@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 
 def _utc_now() -> datetime:
@@ -30,6 +31,8 @@ class ShopifySandboxConfig:
         bulk_duration_seconds: When a bulk operation reaches COMPLETED.
         max_concurrent_bulk_operations: Running bulk queries allowed per app and shop.
         public_base_url: Base of absolute links (bulk JSONL url); None = the request's.
+        bulk_result_file: A JSONL file served as every bulk query's result instead of running the query
+            over the store: the scale benchmark's stores (a million orders) are too large to hold as objects.
         clock: Monotonic seconds driving throttling and bulk progress.
         sleep: Awaited by fault injection for latency and timeouts (tests pass a fake).
         now: Wall clock for timestamps the sandbox creates.
@@ -45,6 +48,7 @@ class ShopifySandboxConfig:
     bulk_duration_seconds: float = 0.3
     max_concurrent_bulk_operations: int = 1
     public_base_url: str | None = None
+    bulk_result_file: Path | None = None
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     now: Callable[[], datetime] = field(default=_utc_now)
