@@ -4,7 +4,7 @@ SHELL := /bin/bash
 # machine without uv on PATH still works.
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: install test lint typecheck pytest demo sandbox bench drills clean
+.PHONY: install test lint typecheck pytest demo sandbox bench bench-scale drills clean
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -30,6 +30,9 @@ sandbox: install
 
 bench: install
 	$(UV) run python -m bench.run_all
+
+bench-scale: install
+	$(UV) run python -m bench.run_all --only scale
 
 drills: install
 	$(UV) run pytest -q -m drill

@@ -25,7 +25,7 @@ from typing import Any
 
 from bench.burst_report import build_report, key_ratio_line
 from bench.burst_traffic import planned_deliveries, send_paced, wait_until_converged, wait_until_drained
-from bench.common import RESULTS_DIR, write_result
+from bench.common import RESULTS_DIR, Progress, write_result
 from bench.installations import (
     Installation,
     create_properties,
@@ -71,6 +71,7 @@ def run_bench(sizes: Sizes, *, stack: bool, workdir: Path, seed: int = 7) -> dic
     expected = expected_customers(data.orders)
     deliveries = planned_deliveries(data.orders, sizes.deliveries, seed)
     id_property = PropertiesConfig().customer_id
+    progress = Progress("burst")
     with serving_sandbox(data) as sandbox:
         create_properties(sandbox.endpoints)
         environment = shopsync_environment(sandbox.endpoints, workdir)
@@ -78,13 +79,16 @@ def run_bench(sizes: Sizes, *, stack: bool, workdir: Path, seed: int = 7) -> dic
             full_stack(environment, workdir) if stack else in_process(environment)
         )
         with installation as shopsync:
+            progress(f"{shopsync.description}: sending {len(deliveries)} deliveries at {sizes.rate:g}/s")
             before = sandbox.counters()
             sent = send_paced(
                 shopsync.receiver_url, data.shop.domain, deliveries, sizes.rate, sizes.sender_threads
             )
+            progress("burst sent; waiting until every contact equals the oracle")
             convergence = wait_until_converged(
                 lambda: sandbox.contacts_by_customer(id_property), expected, sent, sizes.converge_timeout
             )
+            progress("converged; waiting for the inbox to drain")
             inbox_counts = wait_until_drained(shopsync.inbox(), timeout=120.0)
             after = sandbox.counters()
             contacts = sandbox.contacts_by_customer(id_property)

@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from bench.common import RESULTS_DIR, Measurement, peak_rss_bytes, run_isolated, timed, write_result
+from bench.common import RESULTS_DIR, Measurement, Progress, peak_rss_bytes, run_isolated, timed, write_result
 from bench.diff_report import Variant, build_report, key_ratio_line, summary_lines
 from bench.outcome import outcome_of
 from bench.python_baseline import reconcile
@@ -143,9 +143,12 @@ def run_bench(sizes: Sizes, runs: int, *, isolated: bool) -> dict[str, Any]:
         del data
         results: dict[tuple[Variant, str], list[Measurement]] = {step: [] for step in PLAN}
         # Interleaved, so a noisy neighbour slows every variant alike instead of one of them.
-        for _ in range(runs):
+        progress = Progress("diff")
+        for run in range(runs):
             for variant, dataset in PLAN:
-                results[(variant, dataset)].append(measure_one(variant, dataset))
+                measured = measure_one(variant, dataset)
+                results[(variant, dataset)].append(measured)
+                progress(f"run {run + 1}/{runs}, {variant} on the {dataset} data: {measured.seconds:.3f} s")
     scale = sizes.orders / sizes.baseline_orders
     return build_report(results, describe, scale=scale, sizes=sizes.__dict__, isolated=isolated)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import RESULTS_DIR, write_result
+from bench.common import RESULTS_DIR, Progress, write_result
 from bench.load import LoadResult, PreparedRequest, closed_loop, open_loop
 from bench.receiver_servers import SHOP_DOMAIN, TARGETS, WEBHOOK_SECRET, Target, running_servers
 from sandbox.seed import generate_store
@@ -115,11 +115,16 @@ def run_bench(sizes: Sizes, runs: int, *, in_threads: bool, workdir: Path) -> di
     """Measure both targets `runs` times and build the payload of `receiver.json`."""
     templates = signed_templates()
     measured: dict[Target, list[dict[str, Any]]] = {target: [] for target in TARGETS}
+    progress = Progress("receiver")
     with running_servers(workdir, in_threads=in_threads) as servers:
         for run in range(runs):
             for target in TARGETS:
                 url = servers.urls[target]
-                measured[target].append(asyncio.run(_drive(url, sizes, templates, f"{target}-{run}")))
+                result = asyncio.run(_drive(url, sizes, templates, f"{target}-{run}"))
+                measured[target].append(result)
+                progress(
+                    f"run {run + 1}/{runs}, {target}: {result['closed']['requests_per_second']:.0f} req/s"
+                )
         inbox_rows = servers.inbox_rows()
     return build_report(measured, sizes, inbox_rows, in_threads=in_threads)
 

@@ -25,7 +25,7 @@ from uuid import UUID
 
 import httpx
 
-from bench.common import RESULTS_DIR, write_result
+from bench.common import RESULTS_DIR, Progress, write_result
 from bench.drifted_portal import drifted_portal
 from bench.installations import patched_environment, shopsync_environment
 from bench.reconcile_report import build_report, key_ratio_line, split_requests
@@ -57,10 +57,13 @@ def run_bench(sizes: Sizes, runs: int, workdir: Path, seed: int = 7) -> dict[str
     portal = drifted_portal(expected, sizes.drifted)
     seeded = replace(data, hubspot_contacts=portal.contacts)
     measured = []
+    progress = Progress("reconcile")
     with serving_sandbox(seeded) as sandbox:
         _start_prefect(sandbox, workdir)
         for run in range(runs):
-            measured.append(_reconcile_once(sandbox, expected, workdir / f"run-{run}"))
+            result = _reconcile_once(sandbox, expected, workdir / f"run-{run}")
+            measured.append(result)
+            progress(f"run {run + 1}/{runs}: {result['wall_seconds']:.1f} s, {result['requests']} requests")
     return build_report(
         measured,
         sizes=asdict(sizes),

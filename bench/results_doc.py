@@ -16,7 +16,8 @@ from bench.common import RESULTS_DIR
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-ORDER = ("receiver", "burst", "diff", "reconcile")
+SCALE_BEGIN, SCALE_END = "<!-- scale:begin -->", "<!-- scale:end -->"
+ORDER = ("receiver", "burst", "diff", "reconcile", "scale")
 _COLUMNS = ("figure", "value", "baseline", "ratio", "goal", "met", "machine", "date")
 _GB = 1_000_000_000
 
@@ -107,8 +108,15 @@ def key_line(name: str, payload: Mapping[str, Any]) -> str:
     from bench.diff_report import key_ratio_line as diff_line
     from bench.receiver_bench import key_ratio_line as receiver_line
     from bench.reconcile_report import key_ratio_line as reconcile_line
+    from bench.scale_report import key_ratio_line as scale_line
 
-    lines = {"diff": diff_line, "receiver": receiver_line, "burst": burst_line, "reconcile": reconcile_line}
+    lines = {
+        "diff": diff_line,
+        "receiver": receiver_line,
+        "burst": burst_line,
+        "reconcile": reconcile_line,
+        "scale": scale_line,
+    }
     return f"{name}: {lines[name](payload)}" if name in lines else name
 
 
@@ -129,13 +137,26 @@ def _how(name: str, payload: Mapping[str, Any]) -> str:
     return f"- `{name}` ({size}, {runs} run{'s' if runs != 1 else ''}): {description}"
 
 
-def update_document(block: str, path: Path = DOC_PATH) -> Path:
-    """Replace the generated block of `path` (or create the file around it) and return the path."""
+def render_scale_block(payload: Mapping[str, Any]) -> str:
+    """The scale curve's block: its table of stages and slopes, and the plot beside it."""
+    from bench.scale_report import scale_table
+
+    plot = Path(str(payload.get("plot", "scale-curve.png"))).name
+    date, machine = payload.get("generated_at", ""), _machine(payload.get("machine", {}))
+    load = payload.get("machine", {}).get("load_average_1m")
+    facts = f"{machine}, 1-minute load {load:.1f} at the end" if load is not None else machine
+    lines = [SCALE_BEGIN, "", f"Generated {date} ({facts}); medians of {payload.get('runs')} runs.", ""]
+    return "\n".join([*lines, *scale_table(payload), "", f"![The scale curve]({plot})", "", SCALE_END])
+
+
+def update_document(block: str, path: Path = DOC_PATH, markers: tuple[str, str] = (BEGIN, END)) -> Path:
+    """Replace the block between `markers` in `path` (or add it at the end) and return the path."""
+    begin, end = markers
     if path.exists():
         text = path.read_text(encoding="utf-8")
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            tail = rest.split(END, 1)[1]
+        if begin in text and end in text:
+            head, rest = text.split(begin, 1)
+            tail = rest.split(end, 1)[1]
             path.write_text(head + block + tail, encoding="utf-8")
             return path
         text = text.rstrip() + "\n\n"
@@ -147,5 +168,10 @@ def update_document(block: str, path: Path = DOC_PATH) -> Path:
 
 
 def regenerate(failures: Sequence[str] = (), results_dir: Path = RESULTS_DIR, path: Path = DOC_PATH) -> Path:
-    """Rebuild the results block of `docs/benchmarks.md` from the JSON files (plus lines naming failures)."""
-    return update_document(render_block(load_results(results_dir), failures), path)
+    """Rebuild the results block of `docs/benchmarks.md` from the JSON files (plus lines naming failures),
+    and the scale curve's block when there is a `scale.json`."""
+    results = load_results(results_dir)
+    update_document(render_block(results, failures), path)
+    if "scale" in results:
+        update_document(render_scale_block(results["scale"]), path, (SCALE_BEGIN, SCALE_END))
+    return path

@@ -18,6 +18,7 @@ from sandbox.hubspot.config import HubSpotSandboxConfig
 from sandbox.hubspot.wire import SandboxContext
 from sandbox.runner import SandboxEndpoints, serve_sandbox
 from sandbox.seed import SeedData, generate_store
+from sandbox.shopify.config import ShopifySandboxConfig
 from tasks.rules.config import PropertiesConfig
 
 Properties = Mapping[str, str | None]
@@ -77,10 +78,12 @@ def sharded_store(seed: int, shards: int, customers: int, orders: int) -> SeedDa
 
 @contextmanager
 def serving_sandbox(
-    data: SeedData, hubspot_config: HubSpotSandboxConfig | None = None
+    data: SeedData,
+    hubspot_config: HubSpotSandboxConfig | None = None,
+    shopify_config: ShopifySandboxConfig | None = None,
 ) -> Iterator[BenchSandbox]:
     """Serve the Shopify and HubSpot sandbox apps over `data` on loopback for the length of the block."""
-    with serve_sandbox(data, hubspot_config=hubspot_config) as endpoints:
+    with serve_sandbox(data, shopify_config=shopify_config, hubspot_config=hubspot_config) as endpoints:
         yield BenchSandbox(endpoints, endpoints.hubspot_context)
 
 
