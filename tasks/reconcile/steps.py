@@ -23,7 +23,7 @@ from tasks.reconcile.drift_causes import drift_causes
 from tasks.reconcile.pull import ContactSnapshot, Mode, OrderPull
 from tasks.rules.aggregates import customer_aggregates
 from tasks.rules.config import ShopsyncConfig
-from tasks.rules.frames import orders_frame
+from tasks.rules.frames import orders_frame, orders_frame_from_columns
 from tasks.store.ledger import Ledger
 
 
@@ -132,7 +132,8 @@ def expected_all(ledger: Ledger, config: ShopsyncConfig) -> LedgerState:
     Returns:
         The orders and the expected frame (a customer whose orders all stopped qualifying gets zeros).
     """
-    orders = orders_frame(ledger.iter_orders())
+    batches = [orders_frame_from_columns(columns) for columns in ledger.iter_order_columns()]
+    orders = pl.concat(batches, rechunk=True) if batches else orders_frame(())
     return LedgerState(orders, customer_aggregates(orders, config.rules, config.mapping))
 
 

@@ -10,7 +10,12 @@ import httpx
 import pytest
 
 from tasks.errors import ShopifyFetchFailed
-from tasks.shopify.bulk_reader import iter_bulk_orders, nest_bulk_objects, read_bulk_objects
+from tasks.shopify.bulk_reader import (
+    iter_bulk_objects,
+    iter_bulk_orders,
+    nest_bulk_objects,
+    read_bulk_objects,
+)
 from tasks.shopify.client import BulkOperationBusy
 from tasks.shopify.graphql_models import BulkOperationStatus
 from tests.tasks.shopify.fakes import (
@@ -203,3 +208,48 @@ def test_bulk_file_orders_become_records(tmp_path: Path) -> None:
     assert record.order_id == 5
     assert record.product_ids == (7, PRODUCT_ID)
     assert record.product_types == ("", "Shirts")
+
+
+def _family_file(path: Path, orders: int) -> list[dict[str, object]]:
+    """Orders with two line items each, children after every parent (Shopify's groupObjects: false)."""
+    roots = [{"id": f"gid://shopify/Order/{n}", "name": f"#{n}"} for n in range(orders)]
+    children = [
+        {
+            "id": f"gid://shopify/LineItem/{n * 10 + k}",
+            "sku": f"S{k}",
+            "__parentId": f"gid://shopify/Order/{n}",
+        }
+        for k in range(2)
+        for n in range(orders)
+    ]
+    lines = [json.dumps(line) for line in [*roots, *children]]
+    lines.insert(3, "   ")  # blank lines are skipped, and must not shift which bucket a line goes to
+    path.write_text("\n".join(lines) + "\n")
+    return read_bulk_objects(path)
+
+
+def test_a_large_file_is_read_bucket_by_bucket_with_every_child_under_its_parent(tmp_path: Path) -> None:
+    """Split into buckets by family, a file gives the nested orders of reading it whole, and cleans up."""
+    path = tmp_path / "bulk.jsonl"
+    whole = _family_file(path, orders=300)
+
+    streamed = list(iter_bulk_objects(path, bucket_bytes=4_000))
+
+    by_id = {order["id"]: order for order in streamed}
+    assert len(streamed) == 300 and len(by_id) == 300
+    assert by_id == {order["id"]: order for order in whole}
+    assert sorted(item.name for item in tmp_path.iterdir()) == ["bulk.jsonl"]
+
+
+def test_a_bucketed_file_reports_errors_with_the_files_line_numbers(tmp_path: Path) -> None:
+    """An orphan child deep in a large file is named by its line in the file, not in its bucket."""
+    path = tmp_path / "bulk.jsonl"
+    _family_file(path, orders=300)
+    orphan = '{"id":"gid://shopify/LineItem/9","__parentId":"gid://shopify/Order/404"}\n'
+    path.write_text(path.read_text() + orphan + "\n{broken\n")
+
+    with pytest.raises(ShopifyFetchFailed, match="line 904 is not JSON"):
+        list(iter_bulk_objects(path, bucket_bytes=4_000))
+    path.write_text(path.read_text().replace("{broken\n", ""))
+    with pytest.raises(ShopifyFetchFailed, match="line 902: parent 'gid://shopify/Order/404'"):
+        list(iter_bulk_objects(path, bucket_bytes=4_000))

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from sqlalchemy import Engine
 
+from tasks.rules.frames import orders_frame, orders_frame_from_columns
 from tasks.shopify.models import OrderRecord
-from tasks.store.ledger import UPSERT_CHUNK, Ledger
+from tasks.store.ledger import Ledger
 from tests.tasks.store.db_backends import BACKENDS, open_engine
 
 BASE_TIME = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
@@ -95,8 +98,8 @@ def test_a_batch_with_several_versions_keeps_the_newest(ledger: Ledger) -> None:
 
 
 def test_a_large_batch_is_written_in_chunks(ledger: Ledger) -> None:
-    """More orders than one statement holds are all written, and all reported as changed."""
-    count = UPSERT_CHUNK * 2 + 3
+    """More orders than one statement holds (SQLAlchemy pages them by 1,000) are all written and reported."""
+    count = 2_503
     records = [order(BIG_ID + number, customer_id=number % 7 + 1) for number in range(count)]
 
     changed = ledger.upsert(records)
@@ -151,3 +154,20 @@ def test_watermarks_are_stored_by_name(ledger: Ledger) -> None:
 
     assert ledger.get_watermark("nightly") == "2026-04-02T00:00:00+00:00"
     assert ledger.get_watermark("other") == "x"
+
+
+@pytest.mark.parametrize("batch", [2, 50_000])
+def test_order_columns_build_the_same_frame_as_the_records(ledger: Ledger, batch: int) -> None:
+    """The nightly run's columnar read gives exactly the frame of the validated records, batch by batch."""
+    ledger.upsert(
+        [
+            order(BIG_ID, customer_id=115310627314723954, current_total=Decimal("0.10")),
+            order(7, customer_id=None, email=None, order_tags=(), product_types=("Shirts", "")),
+            order(9, order_tags=("vip", "wholesale, eu"), customer_tags=('a"b',), product_ids=(BIG_ID, 2)),
+        ]
+    )
+
+    batches = [orders_frame_from_columns(columns) for columns in ledger.iter_order_columns(batch=batch)]
+
+    assert len(batches) == (2 if batch == 2 else 1)
+    assert_frame_equal(pl.concat(batches), orders_frame(ledger.iter_orders()))
