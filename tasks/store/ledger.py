@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Date,
     Engine,
     Index,
@@ -73,6 +74,10 @@ sync_state = Table(
 )
 
 _RECORD_COLUMNS = tuple(OrderRecord.model_fields)
+_WRITTEN_COLUMNS = ("order_id", *(name for name in _RECORD_COLUMNS if name != "order_id"), "recorded_at")
+_UpsertWriter = Callable[[Connection, list[dict[str, Any]]], list[int]]
+# Rows per unnest statement: bounds the arrays PostgreSQL materialises at once.
+_UNNEST_BATCH = 10_000
 
 
 class Ledger:
@@ -81,16 +86,15 @@ class Ledger:
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
         self._engine = engine
         self._clock = clock
-        self._upsert_statement = _upsert_statement(engine)
+        postgres = engine.dialect.name == "postgresql"
+        self._write: _UpsertWriter = _UnnestUpsert(engine) if postgres else _ManyValuesUpsert(engine)
 
     def upsert(self, records: Iterable[OrderRecord]) -> list[int]:
         """Write orders, keeping for each order the version with the newest `updated_at`.
 
         An incoming version whose `updated_at` is older than or equal to the stored one changes nothing, so
-        replays, duplicates and out-of-order deliveries are harmless. Each chunk is one INSERT ... ON CONFLICT
-        DO UPDATE ... WHERE excluded.updated_at > order_ledger.updated_at statement, built once and executed
-        with every row as parameters: SQLAlchemy batches them into multi-row statements itself
-        ("insertmanyvalues"), where building a fresh multi-row statement per chunk cost ten times as much.
+        replays, duplicates and out-of-order deliveries are harmless: the rows go in through INSERT ... ON
+        CONFLICT DO UPDATE ... WHERE excluded.updated_at > order_ledger.updated_at, built once per ledger.
 
         Args:
             records: Orders in any order; several versions of one order may appear.
@@ -103,7 +107,7 @@ class Ledger:
         if not rows:
             return []
         with write_transaction(self._engine) as connection:
-            changed = list(connection.execute(self._upsert_statement, rows).scalars())
+            changed = self._write(connection, rows)
         return sorted(changed)
 
     def orders_for_customers(self, customer_ids: Iterable[int]) -> list[OrderRecord]:
@@ -179,15 +183,53 @@ class Ledger:
             connection.execute(statement)
 
 
-def _upsert_statement(engine: Engine) -> Any:
-    """INSERT … ON CONFLICT (order_id) DO UPDATE … WHERE the incoming version is newer, RETURNING order_id."""
-    insert = dialect_insert(engine, order_ledger)
-    updated = (name for name in (*_RECORD_COLUMNS, "recorded_at") if name != "order_id")
-    return insert.on_conflict_do_update(
-        index_elements=["order_id"],
-        set_={name: insert.excluded[name] for name in updated},
-        where=insert.excluded.updated_at > order_ledger.c.updated_at,
-    ).returning(order_ledger.c.order_id)
+class _ManyValuesUpsert:
+    """SQLite: one statement, every row as parameters; SQLAlchemy batches them into multi-row statements
+    ("insertmanyvalues"). Building a fresh multi-row statement per chunk spent most of its time compiling."""
+
+    def __init__(self, engine: Engine) -> None:
+        insert = dialect_insert(engine, order_ledger)
+        self._statement = insert.on_conflict_do_update(
+            index_elements=["order_id"],
+            set_={name: insert.excluded[name] for name in _WRITTEN_COLUMNS if name != "order_id"},
+            where=insert.excluded.updated_at > order_ledger.c.updated_at,
+        ).returning(order_ledger.c.order_id)
+
+    def __call__(self, connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        return list(connection.execute(self._statement, rows).scalars())
+
+
+class _UnnestUpsert:
+    """PostgreSQL: the same upsert, every row of a batch in one statement with one array parameter per column.
+
+    insertmanyvalues' statements carry 21 placeholders per row, and psycopg parses each (uncached, they are
+    large) with a regex: ~0.4 ms a row. With `unnest` the statement has 21 placeholders whatever the batch.
+    Values go through each column type's own bind processing (Decimal text, JSON lists, aware UTC times).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        dialect = engine.dialect
+        columns = [order_ledger.c[name] for name in _WRITTEN_COLUMNS]
+        self._processors = [(column.name, column.type.bind_processor(dialect)) for column in columns]
+        names = ", ".join(column.name for column in columns)
+        arrays = ", ".join(f"%s::{column.type.compile(dialect=dialect)}[]" for column in columns)
+        updates = ", ".join(f"{column.name} = excluded.{column.name}" for column in columns[1:])
+        self._sql = (
+            f"INSERT INTO order_ledger ({names}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT (order_id) DO UPDATE SET {updates} "
+            "WHERE excluded.updated_at > order_ledger.updated_at RETURNING order_id"
+        )
+
+    def __call__(self, connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        changed: list[int] = []
+        for start in range(0, len(rows), _UNNEST_BATCH):
+            batch = rows[start : start + _UNNEST_BATCH]
+            arrays = tuple(
+                [row[name] for row in batch] if process is None else [process(row[name]) for row in batch]
+                for name, process in self._processors
+            )
+            changed.extend(row[0] for row in connection.exec_driver_sql(self._sql, arrays))
+        return changed
 
 
 def _row(record: OrderRecord, recorded_at: datetime) -> dict[str, Any]:
