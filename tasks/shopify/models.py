@@ -166,7 +166,7 @@ def _status_fields(
 
 def _optional_object(payload: Mapping[str, Any], field: str) -> Mapping[str, Any] | None:
     value = payload.get(field)
-    if value is None or isinstance(value, Mapping):
+    if value is None or parsing.is_mapping(value):
         return value
     raise InvalidOrderPayload(f"{field} must be an object or null, got {value!r}")
 
@@ -229,7 +229,7 @@ def _webhook_product_ids(payload: Mapping[str, Any]) -> tuple[int, ...]:
     for index, item in enumerate(line_items):
         field = f"line_items[{index}].product_id"
         # A null product_id is a custom item or a deleted product: nothing to attribute.
-        product_id = item.get("product_id") if isinstance(item, Mapping) else None
+        product_id = item.get("product_id") if parsing.is_mapping(item) else None
         if product_id is not None:
             product_ids[parsing.int_id(product_id, field)] = None
     return tuple(sorted(product_ids))
@@ -252,7 +252,7 @@ def _graphql_products(node: Mapping[str, Any]) -> tuple[tuple[int, ...], tuple[s
     """Distinct product ids of the line items (ascending), with each product's type at the same position."""
     types_by_product: dict[int, str] = {}
     for index, item in enumerate(_list(parsing.dig(node, "lineItems.nodes"), "lineItems.nodes")):
-        product = item.get("product") if isinstance(item, Mapping) else None
+        product = item.get("product") if parsing.is_mapping(item) else None
         if product is None:
             continue
         field = f"lineItems.nodes[{index}].product.id"

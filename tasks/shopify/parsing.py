@@ -20,11 +20,28 @@ _INT64_MAX = 2**63 - 1
 def dig(payload: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted `path`, or None when any step is missing or null."""
     value: Any = payload
-    for key in path.split("."):
-        if not isinstance(value, Mapping):
+    for key in _keys.get(path) or _split(path):
+        if not is_mapping(value):
             return None
         value = value.get(key)
     return value
+
+
+def is_mapping(value: object) -> bool:
+    """`isinstance(value, Mapping)`, answering for a plain dict without the ABC check.
+
+    A bulk export reads about thirty fields per order; the ABC check was a tenth of its parse time.
+    """
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+# Dotted paths are a few dozen constants; splitting each once keeps `dig` at dictionary lookups.
+_keys: dict[str, list[str]] = {}
+
+
+def _split(path: str) -> list[str]:
+    keys = _keys[path] = path.split(".")
+    return keys
 
 
 def require(payload: Mapping[str, Any], path: str) -> Any:
