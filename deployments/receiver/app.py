@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NoReturn
 
+import orjson
 import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
@@ -167,7 +168,7 @@ def parse_payload(body: bytes, topic: str) -> tuple[str, int | None]:
             400, "invalid_body", f"body is not valid UTF-8 (at byte offset {error.start})"
         ) from None
     try:
-        payload = json.loads(text, parse_constant=_reject_constant)
+        payload = _decode_json(body, text)
     except ValueError as error:
         raise Rejection(400, "invalid_body", f"body is not valid JSON: {error}") from None
     except RecursionError:
@@ -179,6 +180,19 @@ def parse_payload(body: bytes, topic: str) -> tuple[str, int | None]:
     if field is None:
         return text, None
     return text, _order_id(payload, field)
+
+
+def _decode_json(body: bytes, text: str) -> Any:
+    """The decoded body: orjson's answer when it has one, else exactly what `json.loads` says.
+
+    orjson decodes a webhook in about a quarter of the stdlib's time (the largest cost of the handler). It
+    refuses a little more than the stdlib (NaN, integers past 64 bits, lone surrogates); for those bodies and
+    for every broken one, the stdlib decides, so what is accepted and every error message stay the same.
+    """
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(text, parse_constant=_reject_constant)
 
 
 def _order_id(payload: dict[str, Any], field: str) -> int:
