@@ -27,12 +27,16 @@ from tasks.sync.tasks import (
 
 
 @flow(name="sync-shopify-orders")
-def sync_shopify_orders(batch_size: int = 100, max_batches: int = 50) -> dict[str, int]:
+def sync_shopify_orders(
+    batch_size: int = 100, max_batches: int = 50, fill_wait_seconds: float = 0.0
+) -> dict[str, int]:
     """Sync pending webhook deliveries in batches until the inbox is empty (or `max_batches` is reached).
 
     Args:
         batch_size: Deliveries claimed per batch (HubSpot writes go out in chunks of at most 100).
         max_batches: Upper bound of batches per run; the next run continues where this one stopped.
+        fill_wait_seconds: Before each claim, wait up to this long for `batch_size` deliveries to be pending
+            (0: claim at once). Fuller batches spend fewer HubSpot requests per delivery during a burst.
 
     Returns:
         Counts of delivery outcomes and contact writes.
@@ -44,7 +48,7 @@ def sync_shopify_orders(batch_size: int = 100, max_batches: int = 50) -> dict[st
     contact_ids: dict[int, str] = {}
     with open_runtime() as runtime:
         for _ in range(max_batches):
-            deliveries = claim_deliveries(runtime, batch_size, worker_id)
+            deliveries = claim_deliveries(runtime, batch_size, worker_id, fill_wait_seconds)
             if not deliveries:
                 break
             try:

@@ -23,6 +23,7 @@ from tasks.sync.steps import (
     expected_for,
     parse_deliveries,
     record_orders,
+    wait_for_batch,
     write_customers,
 )
 
@@ -30,11 +31,16 @@ ARTIFACT_ROWS = 500
 
 
 @task(cache_policy=NO_CACHE)
-def claim_deliveries(runtime: Runtime, limit: int, worker_id: str) -> list[Delivery]:
+def claim_deliveries(
+    runtime: Runtime, limit: int, worker_id: str, fill_wait_seconds: float = 0.0
+) -> list[Delivery]:
     """Claim up to `limit` pending deliveries for this run (safe with other runs claiming at once).
 
-    The claim holds for SHOPSYNC_CLAIM_LEASE_SECONDS; if this run dies, another run takes them over after it.
+    With `fill_wait_seconds`, first wait up to that long for `limit` deliveries to be pending. The claim
+    holds for SHOPSYNC_CLAIM_LEASE_SECONDS; if this run dies, another run takes them over after it.
     """
+    if fill_wait_seconds > 0:
+        wait_for_batch(runtime.inbox.pending_count, limit, fill_wait_seconds)
     return runtime.inbox.claim(limit, worker_id, runtime.settings.claim_lease_seconds)
 
 
