@@ -11,7 +11,7 @@ from bench.common import Measurement, summarise
 Variant = Literal["ours", "floor", "python"]
 Results = Mapping[tuple[Variant, str], list[Measurement]]
 
-GOAL_DIFF_VS_FLOOR = 1.3
+GOAL_DIFF_VS_FLOOR = 1.8  # issue 13 (stretch 1.3)
 GOAL_SPEEDUP_VS_PYTHON = 20.0
 GOAL_PEAK_RSS_BYTES = 1_500_000_000
 _GB = 1_000_000_000

@@ -1,9 +1,11 @@
 """Benchmark 4: the nightly reconciliation end to end against the sandbox, 20,000 drifted contacts.
 
 The sandbox HubSpot portal starts with one correct contact per customer of a seeded store, 20,000 of them
-drifted (`bench.drifted_portal`), at the default limits (190 requests per 10 s). Each run resets the portal,
-gives shopsync a fresh database, and runs the reconcile flow once (`mode="full"`, `force=True`: a drift this
-large is over the safety cap on purpose) in this process. Compared, per run:
+drifted (`bench.drifted_portal`), at the default limits (190 requests per 10 s). The sandbox runs in its own
+process (`bench.sandbox_process`), so serving HubSpot never competes with the flow for this process's GIL.
+Each run resets the portal, gives shopsync a fresh database, and runs the reconcile flow once
+(`mode="full"`, `force=True`: a drift this large is over the safety cap on purpose) in this process.
+Compared, per run:
 
 - HubSpot requests against the minimum: ⌈portal contacts / 100⌉ list pages plus ⌈changed / 100⌉ writes;
 - wall time against the rate-limit floor: minimum requests ÷ (190 / 10 s).
@@ -23,13 +25,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import httpx
-
 from bench.common import RESULTS_DIR, Progress, write_result
 from bench.drifted_portal import drifted_portal
 from bench.installations import patched_environment, shopsync_environment
 from bench.reconcile_report import build_report, key_ratio_line, split_requests
-from bench.seeded_sandbox import BenchSandbox, mismatches, serving_sandbox, sharded_store
+from bench.sandbox_process import SandboxProcess, SandboxSpec, sandbox_process
+from bench.seeded_sandbox import mismatches, sharded_store
 from sandbox.expected import ExpectedCustomer, expected_customers
 from tasks.reconcile.steps import ReconcileSummary
 from tasks.rules.config import PropertiesConfig
@@ -58,7 +59,7 @@ def run_bench(sizes: Sizes, runs: int, workdir: Path, seed: int = 7) -> dict[str
     seeded = replace(data, hubspot_contacts=portal.contacts)
     measured = []
     progress = Progress("reconcile")
-    with serving_sandbox(seeded) as sandbox:
+    with sandbox_process(SandboxSpec(seeded), workdir / "sandbox") as sandbox:
         _start_prefect(sandbox, workdir)
         for run in range(runs):
             result = _reconcile_once(sandbox, expected, workdir / f"run-{run}")
@@ -70,27 +71,27 @@ def run_bench(sizes: Sizes, runs: int, workdir: Path, seed: int = 7) -> dict[str
         store={"customers": len(data.customers), "orders": len(data.orders), "attributed": len(expected)},
         portal_contacts=len(portal.contacts),
         drifted=len(portal.drifted_customers),
-        ten_second_limit=sandbox.endpoints.hubspot_config.ten_second_limit,
+        ten_second_limit=sandbox.ten_second_limit,
     )
 
 
-def _start_prefect(sandbox: BenchSandbox, workdir: Path) -> None:
+def _start_prefect(sandbox: SandboxProcess, workdir: Path) -> None:
     """Bring up the Prefect API before any timing (an ephemeral server takes seconds to start)."""
     from prefect.client.orchestration import get_client
 
-    with patched_environment(shopsync_environment(sandbox.endpoints, workdir / "warmup")):
+    with patched_environment(shopsync_environment(sandbox, workdir / "warmup")):
         with get_client(sync_client=True) as client:
             client.hello()
 
 
 def _reconcile_once(
-    sandbox: BenchSandbox, expected: dict[int, ExpectedCustomer], workdir: Path
+    sandbox: SandboxProcess, expected: dict[int, ExpectedCustomer], workdir: Path
 ) -> dict[str, Any]:
     """Reset the portal, run the flow once with a fresh database, and read the counters and the outcome."""
     from flows.reconcile import reconcile_shopify_hubspot
 
-    httpx.post(f"{sandbox.endpoints.hubspot_base_url}/_sandbox/reset", timeout=120).raise_for_status()
-    with patched_environment(shopsync_environment(sandbox.endpoints, workdir)):
+    sandbox.reset_hubspot()
+    with patched_environment(shopsync_environment(sandbox, workdir)):
         started = time.perf_counter()
         state = reconcile_shopify_hubspot(mode="full", force=True, return_state=True)
         wall = time.perf_counter() - started

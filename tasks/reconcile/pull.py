@@ -39,6 +39,8 @@ LAST_WRITTEN_PROPERTY = "lastmodifieddate"
 LAST_WRITTEN_SCHEMA = pl.Schema({"contact_id": pl.String(), "last_written": pl.Datetime("us", "UTC")})
 # Records per ledger upsert while streaming a bulk file: bounded memory, few transactions.
 _UPSERT_BATCH = 2_000
+# Listed contacts turned into a frame at a time.
+_CONTACTS_PER_FRAME = 5_000
 _BULK_TIMEOUT_SECONDS = 3_600.0
 
 
@@ -268,13 +270,27 @@ def pull_contacts(
     if mode == "incremental":
         frame = read_contacts_for(hubspot, customers.select("customer_id", "email"), config)
         return ContactSnapshot(frame, LAST_WRITTEN_SCHEMA.to_frame(), clock())
-    contacts: list[Contact] = []
+    # Pages become frames a few thousand contacts at a time: 250k Contact models held at once were ~0.5 GB.
+    frames: list[pl.DataFrame] = []
+    written: list[pl.DataFrame] = []
+    pending: list[Contact] = []
     for page in hubspot.iter_contacts([*contact_properties(config), LAST_WRITTEN_PROPERTY]):
-        contacts.extend(page)
+        pending.extend(page)
+        if len(pending) >= _CONTACTS_PER_FRAME:
+            _add_frames(pending, config, frames, written)
     taken_at = clock()
-    return ContactSnapshot(
-        contacts_frame(contacts, config.properties, config.mapping), _last_written(contacts), taken_at
-    )
+    if pending or not frames:
+        _add_frames(pending, config, frames, written)
+    return ContactSnapshot(pl.concat(frames), pl.concat(written), taken_at)
+
+
+def _add_frames(
+    contacts: list[Contact], config: ShopsyncConfig, frames: list[pl.DataFrame], written: list[pl.DataFrame]
+) -> None:
+    """Append the contacts' frame and their last-written times, then empty `contacts`."""
+    frames.append(contacts_frame(contacts, config.properties, config.mapping))
+    written.append(_last_written(contacts))
+    contacts.clear()
 
 
 def _last_written(contacts: Sequence[Contact]) -> pl.DataFrame:

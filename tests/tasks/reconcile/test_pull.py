@@ -18,6 +18,7 @@ from sandbox.shopify.app import create_app
 from sandbox.shopify.config import ShopifySandboxConfig
 from sandbox.shopify.store import ShopifyStore
 from tasks.hubspot.client import HubSpotClient
+from tasks.reconcile import pull as pull_module
 from tasks.reconcile.pull import (
     WATERMARK_KEY,
     Mode,
@@ -171,8 +172,13 @@ def _hubspot_with_contacts(count: int) -> tuple[HubSpotClient, Sandbox]:
     return HubSpotClient(sandbox.client), sandbox
 
 
-def test_full_contact_read_lists_every_contact_100_per_page(tmp_path: Path) -> None:
-    """150 contacts come back typed, with their last write time, in two list requests (no search)."""
+@pytest.mark.parametrize("per_frame", [5_000, 40])
+def test_full_contact_read_lists_every_contact_100_per_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_frame: int
+) -> None:
+    """150 contacts come back typed, with their last write time, in two list requests (no search), however
+    many frames the listing was built from."""
+    monkeypatch.setattr(pull_module, "_CONTACTS_PER_FRAME", per_frame)
     client, sandbox = _hubspot_with_contacts(150)
     empty = pl.DataFrame(schema={"customer_id": pl.Int64(), "email": pl.String()})
 
