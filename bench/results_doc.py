@@ -132,6 +132,8 @@ def render_block(results: Mapping[str, Mapping[str, Any]], failures: Iterable[st
 
 def _how(name: str, payload: Mapping[str, Any]) -> str:
     runs = payload.get("runs") or payload.get("measurements", {}).get("ours", {}).get("runs", "?")
+    if isinstance(runs, Mapping):
+        runs = _runs_per_size(runs)
     size = payload.get("run_mode") or payload.get("mode")
     description = payload.get("mode") if "run_mode" in payload else payload.get("isolation", "")
     return f"- `{name}` ({size}, {runs} run{'s' if runs != 1 else ''}): {description}"
@@ -145,8 +147,13 @@ def render_scale_block(payload: Mapping[str, Any]) -> str:
     date, machine = payload.get("generated_at", ""), _machine(payload.get("machine", {}))
     load = payload.get("machine", {}).get("load_average_1m")
     facts = f"{machine}, 1-minute load {load:.1f} at the end" if load is not None else machine
-    lines = [SCALE_BEGIN, "", f"Generated {date} ({facts}); medians of {payload.get('runs')} runs.", ""]
+    runs = _runs_per_size(payload.get("runs", {}))
+    lines = [SCALE_BEGIN, "", f"Generated {date} ({facts}); medians over the runs ({runs}).", ""]
     return "\n".join([*lines, *scale_table(payload), "", f"![The scale curve]({plot})", "", SCALE_END])
+
+
+def _runs_per_size(runs: Mapping[str, int]) -> str:
+    return ", ".join(f"{int(size):,} orders: {count}" for size, count in runs.items())
 
 
 def update_document(block: str, path: Path = DOC_PATH, markers: tuple[str, str] = (BEGIN, END)) -> Path:

@@ -41,9 +41,15 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_bench(
-    sizes: Sequence[int], databases: Sequence[str], runs: int, workdir: Path, progress: Progress
+    sizes: Sequence[int],
+    databases: Sequence[str],
+    runs: int,
+    workdir: Path,
+    progress: Progress,
+    largest_runs: int | None = None,
 ) -> dict[str, Any]:
-    """Every (size, database) `runs` times; databases interleaved so the machine's noise hits both."""
+    """Every (size, database) `runs` times (the largest size `largest_runs` times, when given); databases
+    interleaved so the machine's noise hits both."""
     measured: dict[str, dict[int, list[dict[str, Any]]]] = {db: {} for db in databases}
     stores: dict[int, dict[str, int]] = {}
     with ExitStack() as stack:
@@ -58,13 +64,14 @@ def run_bench(
             stores[size] = _describe(store)
             progress(f"{size:,} orders: {store.customers:,} customers, {store.drifted:,} drifted contacts")
             spec = SandboxSpec(store.portal, store.bulk_file)
+            repeat = largest_runs if largest_runs is not None and size == max(sizes) else runs
             with sandbox_process(spec, workdir / f"sandbox-{size}") as sandbox:
-                for run in range(runs):
+                for run in range(repeat):
                     for database in databases:
                         url = _database_url(database, server, workdir / f"run-{size}-{run}", size, run)
                         result = _run_once(sandbox, store, url, workdir / f"run-{size}-{run}-{database}")
                         measured[database].setdefault(size, []).append(result)
-                        progress(f"{size:,} orders, {database}, run {run + 1}/{runs}: {_line(result)}")
+                        progress(f"{size:,} orders, {database}, run {run + 1}/{repeat}: {_line(result)}")
             store.bulk_file.unlink()
     return build_report(measured, stores, ten_second_limit=HubSpotSandboxConfig().ten_second_limit)
 
@@ -131,6 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="two tiny stores, one run (smoke test)")
     parser.add_argument("--runs", type=int, default=3, help="runs per size and database (medians)")
+    parser.add_argument(
+        "--largest-runs",
+        type=int,
+        default=1,
+        help="runs of the largest store (default 1: a 1M-order run takes minutes on a 2-core machine)",
+    )
     parser.add_argument("--sizes", type=int, nargs="+", help="order counts (default 10k 100k 1M)")
     parser.add_argument("--databases", nargs="+", choices=DATABASES, default=list(DATABASES))
     parser.add_argument("--output", type=Path, default=RESULTS_DIR, help="directory for scale.json")
@@ -141,7 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
     progress = Progress("scale")
     with tempfile.TemporaryDirectory(prefix="shopsync-scale-bench-") as workdir:
-        payload = run_bench(sizes, args.databases, 1 if args.quick else args.runs, Path(workdir), progress)
+        runs = 1 if args.quick else args.runs
+        payload = run_bench(sizes, args.databases, runs, Path(workdir), progress, args.largest_runs)
     payload["plot"] = str(plot_curve(payload, args.plot))
     path = write_result("scale", {"run_mode": "quick" if args.quick else "full", **payload}, args.output)
     print(f"results: {path}; plot: {payload['plot']}")

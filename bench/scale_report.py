@@ -65,7 +65,7 @@ def build_report(
     goals = _goals(medians, slopes, largest)
     return {
         "mode": "reconcile steps of the flow in a fresh interpreter per run; sandbox in its own process",
-        "runs": min((len(runs) for by_size in measured.values() for runs in by_size.values()), default=0),
+        "runs": {str(size): len(runs) for size, runs in next(iter(measured.values()), {}).items()},
         "stores": {str(size): dict(store) for size, store in stores.items()},
         "floors": {str(size): floor for size, floor in floors.items()},
         "medians": {db: {str(size): m for size, m in by_size.items()} for db, by_size in medians.items()},

@@ -65,6 +65,8 @@ class HubSpotStore:
         self.schema = PropertySchema(self._epoch)
         self.index = SearchIndex(clock)
         self._contacts: dict[str, Contact] = {}
+        # Live contacts by id, rebuilt after any write: a full listing asks for them once per page.
+        self._live: list[Contact] | None = None
         self._redirects: dict[str, str] = {}
         self._owners = ValueOwners()
         self._next_id = FIRST_CONTACT_ID
@@ -103,7 +105,9 @@ class HubSpotStore:
 
     def contacts(self) -> list[Contact]:
         """Live contacts (not archived, not merged away), by ascending id."""
-        return [c for c in self._all_sorted() if not c.archived]
+        if self._live is None:
+            self._live = [c for c in self._all_sorted() if not c.archived]
+        return list(self._live)
 
     def archived_contacts(self) -> list[Contact]:
         """Archived contacts, by ascending id."""
@@ -271,6 +275,7 @@ class HubSpotStore:
 
     def _touch(self, contact: Contact, indexed_at: float | None = None, bump: bool = True) -> None:
         """Bump `lastmodifieddate` (unless a new record), then refresh owners and search."""
+        self._live = None
         if bump:
             contact.updated_at = self.now()
             contact.properties["lastmodifieddate"] = iso_millis(contact.updated_at)
