@@ -28,7 +28,7 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option that makes the next SQLite transaction take the write lock up front (BEGIN IMMEDIATE).
 _IMMEDIATE = "shopsync_begin_immediate"
 # Modules whose tables live on `metadata`; imported lazily because they import this module.
-_TABLE_MODULES = ("tasks.store.inbox", "tasks.store.ledger")
+_TABLE_MODULES = ("tasks.store.inbox", "tasks.store.ledger", "tasks.store.contact_leases")
 # One writer at a time per SQLite engine inside this process: threads then queue on a lock in microseconds
 # instead of SQLite's busy handler, which sleeps in steps of up to 100 ms (the receiver's ack-latency tail).
 _SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()

@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Date,
     Engine,
     Index,
@@ -24,6 +25,7 @@ from sqlalchemy import (
 )
 
 from tasks.shopify.models import OrderRecord
+from tasks.store.contact_leases import record_ledger_changes
 from tasks.store.db import (
     DecimalText,
     JSONList,
@@ -88,7 +90,9 @@ class Ledger:
 
         An incoming version whose `updated_at` is older than or equal to the stored one changes nothing, so
         replays, duplicates and out-of-order deliveries are harmless. Each chunk is one INSERT ... ON CONFLICT
-        DO UPDATE ... WHERE excluded.updated_at > order_ledger.updated_at statement.
+        DO UPDATE ... WHERE excluded.updated_at > order_ledger.updated_at statement. The customers of changed
+        orders (and their previous customers, when an order moved) are marked changed in the same
+        transaction (`tasks.store.contact_leases`), so a writer holding an older snapshot can tell.
 
         Args:
             records: Orders in any order; several versions of one order may appear.
@@ -99,15 +103,22 @@ class Ledger:
         newest = _newest_per_order(records)
         rows = [self._row(record) for record in newest]
         changed: list[int] = []
+        customers: set[int] = set()
         with write_transaction(self._engine) as connection:
             for start in range(0, len(rows), UPSERT_CHUNK):
-                insert = dialect_insert(self._engine, order_ledger).values(rows[start : start + UPSERT_CHUNK])
+                chunk = rows[start : start + UPSERT_CHUNK]
+                previous = _owners(connection, [row["order_id"] for row in chunk])
+                insert = dialect_insert(self._engine, order_ledger).values(chunk)
                 statement = insert.on_conflict_do_update(
                     index_elements=["order_id"],
                     set_={name: insert.excluded[name] for name in rows[0] if name != "order_id"},
                     where=insert.excluded.updated_at > order_ledger.c.updated_at,
-                ).returning(order_ledger.c.order_id)
-                changed.extend(connection.execute(statement).scalars())
+                ).returning(order_ledger.c.order_id, order_ledger.c.customer_id)
+                for order_id, customer_id in connection.execute(statement):
+                    changed.append(order_id)
+                    # An order moved to another customer changes its previous owner's totals too.
+                    customers.update(c for c in (customer_id, previous.get(order_id)) if c is not None)
+            record_ledger_changes(connection, self._engine, customers)
         return sorted(changed)
 
     def orders_for_customers(self, customer_ids: Iterable[int]) -> list[OrderRecord]:
@@ -176,6 +187,14 @@ def _newest_per_order(records: Iterable[OrderRecord]) -> list[OrderRecord]:
         if kept is None or record.updated_at > kept.updated_at:
             newest[record.order_id] = record
     return list(newest.values())
+
+
+def _owners(connection: Connection, order_ids: Sequence[int]) -> dict[int, int | None]:
+    """The stored customer of each of these orders that the ledger already holds."""
+    statement = select(order_ledger.c.order_id, order_ledger.c.customer_id).where(
+        order_ledger.c.order_id.in_(order_ids)
+    )
+    return {order_id: customer_id for order_id, customer_id in connection.execute(statement)}
 
 
 def _record(row: Any) -> OrderRecord:
