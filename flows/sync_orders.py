@@ -49,7 +49,7 @@ def sync_shopify_orders(batch_size: int = 100, max_batches: int = 50) -> dict[st
                 break
             try:
                 batch = record_deliveries(runtime, deliveries)
-                report, reasons, unchanged = sync_customers(runtime, batch.customer_ids)
+                report, reasons, unchanged = sync_customers(runtime, batch.customer_ids, worker_id)
             except Exception as error:
                 release_deliveries(runtime, deliveries, worker_id, error)
                 raise

@@ -7,6 +7,7 @@ and an expected null (no qualifying order → no dates) clears the HubSpot value
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -69,6 +70,38 @@ class ContactDiff:
     def drift_share(self) -> float:
         """Share of id-matched contacts that would be rewritten (the `max_drift_share` guard's input)."""
         return self.updates_wide.height / self.matched if self.matched else 0.0
+
+    def customer_ids(self) -> set[int]:
+        """Every customer this diff would write (creates, adoptions, updates)."""
+        frames = (self.creates, self.adoptions, self.updates_wide)
+        return {customer for frame in frames for customer in frame["customer_id"].drop_nulls().to_list()}
+
+    def only(self, customer_ids: Iterable[int]) -> ContactDiff:
+        """The part of this diff that concerns these customers, for writing them alone.
+
+        A part carries no counts (`unchanged`, `matched` are 0): those describe the whole comparison.
+        """
+        wanted = pl.Series(sorted(set(customer_ids)), dtype=pl.Int64())
+        keep = pl.col("customer_id").is_in(wanted.implode())
+        frames = {name: getattr(self, name).filter(keep) for name in _FRAMES}
+        return ContactDiff(**frames, unchanged=0, matched=0)
+
+
+_FRAMES = ("creates", "adoptions", "updates", "updates_wide", "orphans", "duplicates")
+
+
+def combine_diffs(parts: Sequence[ContactDiff]) -> ContactDiff:
+    """One diff holding every part's rows (parts concern different customers) and the sum of their counts."""
+    if len(parts) == 1:
+        return parts[0]
+    frames = {
+        name: pl.concat([getattr(part, name) for part in parts], how="diagonal_relaxed") for name in _FRAMES
+    }
+    return ContactDiff(
+        **frames,
+        unchanged=sum(part.unchanged for part in parts),
+        matched=sum(part.matched for part in parts),
+    )
 
 
 def diff_contacts(

@@ -64,6 +64,7 @@ class OrderPull:
         changed_order_ids: Orders the ledger did not hold in this version yet.
         customer_ids: The customers of every order seen (what an incremental run re-checks).
         watermark: The next watermark: the newest `updated_at` seen, or `started_at` if none was.
+        first_run: No watermark was stored: no real run has succeeded on this database before.
     """
 
     mode: Mode
@@ -75,15 +76,21 @@ class OrderPull:
     changed_order_ids: tuple[int, ...]
     customer_ids: tuple[int, ...]
     watermark: datetime
+    first_run: bool = False
 
 
 @dataclass(frozen=True)
 class ContactSnapshot:
-    """HubSpot as read: contacts typed for the diff, and when each was last written (full reads only)."""
+    """HubSpot as read: contacts typed for the diff, and when each was last written (full reads only).
+
+    `seq` is the store sequence read before the first contact was: a contact leased by a writer after it
+    may hold values this snapshot never saw (`tasks.store.contact_leases`).
+    """
 
     contacts: pl.DataFrame
     last_written: pl.DataFrame
     taken_at: datetime
+    seq: int = 0
 
 
 @dataclass
@@ -155,7 +162,8 @@ def pull_orders(
         ShopifyFetchFailed: Shopify refused a read, or the bulk operation failed.
     """
     started = clock()
-    start = window_start(ledger.get_watermark(WATERMARK_KEY), mode, since, overlap)
+    stored = ledger.get_watermark(WATERMARK_KEY)
+    start = window_start(stored, mode, since, overlap)
     used: Mode = "full" if start is None else mode
     tally = _Tally()
     if used == "full":
@@ -174,6 +182,7 @@ def pull_orders(
         changed_order_ids=tuple(sorted(tally.changed)),
         customer_ids=tuple(sorted(tally.customers)),
         watermark=tally.newest or started,
+        first_run=stored is None,
     )
 
 
@@ -251,6 +260,7 @@ def pull_contacts(
     mode: Mode,
     customers: pl.DataFrame,
     clock: Callable[[], datetime] = utcnow,
+    seq: int = 0,
 ) -> ContactSnapshot:
     """Read the HubSpot side of the diff.
 
@@ -261,19 +271,20 @@ def pull_contacts(
             "incremental" batch-reads the `customers` by Shopify id, then the missing ones by email.
         customers: customer_id and email of the customers to look up (incremental only).
         clock: Aware UTC now.
+        seq: The store sequence, read just before this call.
 
     Returns:
         The contacts and, for full reads, when each was last written.
     """
     if mode == "incremental":
         frame = read_contacts_for(hubspot, customers.select("customer_id", "email"), config)
-        return ContactSnapshot(frame, LAST_WRITTEN_SCHEMA.to_frame(), clock())
+        return ContactSnapshot(frame, LAST_WRITTEN_SCHEMA.to_frame(), clock(), seq)
     contacts: list[Contact] = []
     for page in hubspot.iter_contacts([*contact_properties(config), LAST_WRITTEN_PROPERTY]):
         contacts.extend(page)
     taken_at = clock()
     return ContactSnapshot(
-        contacts_frame(contacts, config.properties, config.mapping), _last_written(contacts), taken_at
+        contacts_frame(contacts, config.properties, config.mapping), _last_written(contacts), taken_at, seq
     )
 
 

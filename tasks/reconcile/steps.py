@@ -15,14 +15,19 @@ import polars as pl
 from pydantic import BaseModel
 
 from tasks.contacts.diff import ContactDiff, diff_contacts
-from tasks.contacts.writer import WriteReport, apply_diff
 from tasks.errors import SyncError
-from tasks.hubspot.client import HubSpotClient
-from tasks.reconcile.corrections import FAILED, corrected_contacts, planned_corrections, with_outcomes
+from tasks.reconcile.corrections import (
+    FAILED,
+    RECOMPUTED,
+    corrected_contacts,
+    planned_corrections,
+    with_outcomes,
+)
 from tasks.reconcile.drift_causes import drift_causes
+from tasks.reconcile.leased_writes import CorrectionWriter, write_planned
 from tasks.reconcile.pull import ContactSnapshot, Mode, OrderPull
 from tasks.rules.aggregates import customer_aggregates
-from tasks.rules.config import ShopsyncConfig
+from tasks.rules.config import ShopsyncConfig, WriteSource
 from tasks.rules.frames import orders_frame
 from tasks.store.ledger import Ledger
 
@@ -33,10 +38,15 @@ class DriftCapExceeded(SyncError):
 
 @dataclass(frozen=True)
 class LedgerState:
-    """Every ledger order (ORDERS_SCHEMA) and what HubSpot should say per customer (EXPECTED_SCHEMA)."""
+    """Every ledger order (ORDERS_SCHEMA) and what HubSpot should say per customer (EXPECTED_SCHEMA).
+
+    `seq` is the store sequence read before the ledger was: a customer whose ledger changed after it may
+    have orders this state never saw (`tasks.store.contact_leases`).
+    """
 
     orders: pl.DataFrame
     expected: pl.DataFrame
+    seq: int = 0
 
     def customers(self, customer_ids: tuple[int, ...] | None) -> pl.DataFrame:
         """customer_id and email of these customers (all of them when None), for the contact lookup."""
@@ -110,6 +120,8 @@ class ReconcileSummary(BaseModel):
     corrections: int
     written: int
     failed: int
+    recomputed: int = 0
+    rechecked: int = 0
     drift_share: float
     match_score: float
     cap_exceeded: bool
@@ -122,18 +134,19 @@ class ReconcileSummary(BaseModel):
         return self.creates + self.adoptions + self.updates + self.orphans + self.duplicates
 
 
-def expected_all(ledger: Ledger, config: ShopsyncConfig) -> LedgerState:
+def expected_all(ledger: Ledger, config: ShopsyncConfig, seq: int = 0) -> LedgerState:
     """Every ledger order as a frame and the expected values of every customer, like the real-time path.
 
     Args:
         ledger: The order ledger.
         config: Rules and mappings.
+        seq: The store sequence, read just before this call.
 
     Returns:
         The orders and the expected frame (a customer whose orders all stopped qualifying gets zeros).
     """
     orders = orders_frame(ledger.iter_orders())
-    return LedgerState(orders, customer_aggregates(orders, config.rules, config.mapping))
+    return LedgerState(orders, customer_aggregates(orders, config.rules, config.mapping), seq)
 
 
 def plan_reconciliation(
@@ -184,24 +197,67 @@ def check_drift_cap(diff: ContactDiff, max_share: float, force: bool, population
     return DriftCap(rewrites / base if base else 0.0, max_share, rewrites, base, force)
 
 
+@dataclass(frozen=True)
+class WriteOptions:
+    """The flow's say over the write phase: dry run, batch size, and whether this is a backfill."""
+
+    dry_run: bool = False
+    batch_size: int = 100
+    backfill: bool | None = None
+
+
+@dataclass(frozen=True)
+class WrittenCorrections:
+    """The corrections table after the write phase, and the customers it checked beyond the plan."""
+
+    corrections: pl.DataFrame
+    rechecked: int = 0
+
+
+def write_source(pull: OrderPull, backfill: bool | None) -> WriteSource:
+    """The label of this run's writes: "backfill" for the first run on a database (or when asked), else
+    "reconcile", so a workflow can tell a history import from a missed order found at night."""
+    first = pull.first_run if backfill is None else backfill
+    return "backfill" if first else "reconcile"
+
+
 def write_corrections(
-    hubspot: HubSpotClient, plan: ReconcilePlan, config: ShopsyncConfig, batch_size: int
-) -> tuple[WriteReport, pl.DataFrame]:
-    """Write the plan through the writer the real-time path uses; returns its report and the updated table."""
-    report = apply_diff(hubspot, plan.diff, config.properties, batch_size)
-    return report, with_outcomes(plan.corrections, report)
+    writer: CorrectionWriter,
+    plan: ReconcilePlan,
+    state: LedgerState,
+    snapshot: ContactSnapshot,
+    pull: OrderPull,
+) -> WrittenCorrections:
+    """Write the plan under leases (`tasks.reconcile.leased_writes`) and record each correction's outcome.
+
+    An incremental run answers for the customers of the orders it read; a full run for every customer.
+    """
+    scope = pull.customer_ids if pull.mode == "incremental" else None
+    done = write_planned(writer, plan.diff, state.seq, snapshot, scope)
+    corrections = with_outcomes(plan.corrections, done.report, done.recomputed)
+    return WrittenCorrections(corrections, len(done.rechecked))
 
 
 def summarize(
-    pull: OrderPull, plan: ReconcilePlan, corrections: pl.DataFrame, cap: DriftCap, dry_run: bool
+    pull: OrderPull,
+    plan: ReconcilePlan,
+    corrections: pl.DataFrame,
+    cap: DriftCap,
+    dry_run: bool,
+    rechecked: int = 0,
 ) -> ReconcileSummary:
-    """The run's counts, from the plan and the (possibly written) corrections."""
+    """The run's counts, from the plan and the (possibly written) corrections.
+
+    `rechecked` counts customers outside the plan that another writer touched during the run and that the
+    run checked again (`tasks.reconcile.leased_writes`).
+    """
     diff = plan.diff
     orphans_kept = diff.orphans.height
-    failed = corrections.filter(pl.col("status") == FAILED).select(pl.col("customer_id").n_unique()).item()
-    written = (
-        corrections.filter(pl.col("status") == "written").select(pl.col("customer_id").n_unique()).item()
-    )
+
+    def customers(status: str) -> int:
+        rows = corrections.filter(pl.col("status") == status)
+        return int(rows.select(pl.col("customer_id").n_unique()).item())
+
     considered = diff.matched + diff.adoptions.height + diff.creates.height
     return ReconcileSummary(
         mode=pull.mode,
@@ -219,8 +275,10 @@ def summarize(
         duplicates=diff.duplicates.height,
         unchanged=diff.unchanged,
         corrections=corrected_contacts(corrections),
-        written=written,
-        failed=failed,
+        written=customers("written"),
+        failed=customers(FAILED),
+        recomputed=customers(RECOMPUTED),
+        rechecked=rechecked,
         drift_share=cap.share,
         match_score=diff.unchanged / considered if considered else 1.0,
         cap_exceeded=cap.exceeded and not dry_run,

@@ -12,8 +12,8 @@ from typing import Literal
 
 from tasks.errors import ConfigError
 from tasks.hubspot.client import HubSpotClient
-from tasks.hubspot.models import PropertyDefinition
-from tasks.rules.config import PropertyType, ShopsyncConfig
+from tasks.hubspot.models import PropertyDefinition, PropertyOption
+from tasks.rules.config import WRITE_SOURCES, PropertyType, ShopsyncConfig, WriteSource
 
 PropertyOutcome = Literal["created", "exists"]
 
@@ -33,6 +33,14 @@ _PURCHASE_FACTS: dict[str, tuple[PropertyType, str, str]] = {
     "last_order_date": ("date", "Shopify last order date", "Shop-local date of the latest qualifying order"),
     "last_order_number": ("string", "Shopify last order number", "Name of the latest qualifying order"),
     "currency": ("string", "Shopify currency", "The shop currency the totals are in"),
+}
+
+
+_SOURCE_LABELS: dict[WriteSource, str] = {
+    "realtime": "Real-time (webhook)",
+    "reconcile": "Nightly reconciliation",
+    "replay": "Replay of a failed delivery",
+    "backfill": "Backfill (history import)",
 }
 
 
@@ -115,6 +123,7 @@ def _desired_with_keys(config: ShopsyncConfig) -> list[tuple[str, PropertyDefini
         kind, label, description = _PURCHASE_FACTS[column]
         definition = _definition(name, kind, label, description, group, unique=column == "customer_id")
         pairs.append((f"properties.{column}", definition))
+    pairs.append(("properties.write_source", _source_definition(config.properties.write_source, group)))
     for index, mapping in enumerate(config.mapping):
         label = mapping.property.replace("_", " ").capitalize()
         description = f"{mapping.source} of the latest qualifying order"
@@ -135,6 +144,27 @@ def _definition(
         group_name=group,
         description=f"{description}. Written by shopsync.",
         has_unique_value=unique,
+    )
+
+
+def _source_definition(name: str, group: str) -> PropertyDefinition:
+    """The write-source enumeration: which shopsync path made the contact's last change."""
+    options = [
+        PropertyOption(label=_SOURCE_LABELS[source], value=source, display_order=order)
+        for order, source in enumerate(WRITE_SOURCES)
+    ]
+    return PropertyDefinition(
+        name=name,
+        label="Shopify last write source",
+        type="enumeration",
+        field_type="select",
+        group_name=group,
+        description=(
+            "Which shopsync path made the last change, written with every change: realtime (a webhook), "
+            "reconcile (the nightly run), replay (a failed delivery sent again), backfill (a history "
+            "import). Written by shopsync."
+        ),
+        options=options,
     )
 
 

@@ -99,13 +99,18 @@ def contact_matches(contact: dict[str, str | None], expected: ExpectedCustomer) 
 
 
 @contextmanager
-def build_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """Start the sandboxes, point the settings at them and wire receiver → inbox."""
+def build_world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None = None
+) -> Iterator[World]:
+    """Start the sandboxes, point the settings at them and wire receiver → inbox.
+
+    The database is a fresh SQLite file unless `database_url` names another (an empty PostgreSQL schema).
+    """
     with running_sandbox() as sandbox:
         environment = {
             **sandbox.environment(),
             "SHOPIFY_WEBHOOK_SECRETS": WEBHOOK_SECRET,
-            "SHOPSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'shopsync.db'}",
+            "SHOPSYNC_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'shopsync.db'}",
             "SHOPSYNC_CONFIG": str(tmp_path / "shopsync.toml"),
             "SHOPSYNC_DATA_DIR": str(tmp_path / "data"),
         }
