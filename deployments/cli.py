@@ -87,7 +87,7 @@ def replay(
     if run and requeued:
         from flows.sync_orders import sync_shopify_orders
 
-        typer.echo(sync_shopify_orders())
+        typer.echo(sync_shopify_orders(write_source="replay"))
 
 
 @app.command()

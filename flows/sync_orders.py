@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Literal
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
@@ -27,12 +28,16 @@ from tasks.sync.tasks import (
 
 
 @flow(name="sync-shopify-orders")
-def sync_shopify_orders(batch_size: int = 100, max_batches: int = 50) -> dict[str, int]:
+def sync_shopify_orders(
+    batch_size: int = 100, max_batches: int = 50, write_source: Literal["realtime", "replay"] = "realtime"
+) -> dict[str, int]:
     """Sync pending webhook deliveries in batches until the inbox is empty (or `max_batches` is reached).
 
     Args:
         batch_size: Deliveries claimed per batch (HubSpot writes go out in chunks of at most 100).
         max_batches: Upper bound of batches per run; the next run continues where this one stopped.
+        write_source: The label written with every change: "replay" when `shopsync replay` re-sent
+            failed deliveries, so a HubSpot workflow can tell them from orders arriving now.
 
     Returns:
         Counts of delivery outcomes and contact writes.
@@ -49,7 +54,9 @@ def sync_shopify_orders(batch_size: int = 100, max_batches: int = 50) -> dict[st
                 break
             try:
                 batch = record_deliveries(runtime, deliveries)
-                report, reasons, unchanged = sync_customers(runtime, batch.customer_ids, worker_id)
+                report, reasons, unchanged = sync_customers(
+                    runtime, batch.customer_ids, worker_id, write_source
+                )
             except Exception as error:
                 release_deliveries(runtime, deliveries, worker_id, error)
                 raise

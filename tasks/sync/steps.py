@@ -20,7 +20,7 @@ from tasks.contacts.writer import WriteReport, apply_diff
 from tasks.errors import InvalidOrderPayload
 from tasks.hubspot.client import HubSpotClient
 from tasks.rules.aggregates import customer_aggregates
-from tasks.rules.config import ShopsyncConfig
+from tasks.rules.config import ShopsyncConfig, WriteSource
 from tasks.rules.frames import contacts_frame, orders_frame
 from tasks.rules.qualifying import evaluate_orders
 from tasks.shopify.models import OrderRecord
@@ -178,6 +178,7 @@ def sync_customers_leased(
     config: ShopsyncConfig,
     leases: Leases,
     holder: LeaseHolder,
+    source: WriteSource = "realtime",
 ) -> SyncedCustomers:
     """Recompute each customer from the ledger and write what differs, holding the customer's lease.
 
@@ -191,6 +192,7 @@ def sync_customers_leased(
         config: Rules and property names.
         leases: The shared lease store.
         holder: This run as a lease holder.
+        source: The label written with every change ("replay" when an operator re-sent failed deliveries).
 
     Returns:
         The writes, the skip reason of every order read, and how many contacts were already right.
@@ -205,7 +207,7 @@ def sync_customers_leased(
         return diff
 
     def write(diff: ContactDiff) -> WriteReport:
-        return apply_diff(client, diff, config.properties)
+        return apply_diff(client, diff, config.properties, source=source)
 
     synced.report = write_under_leases(customer_ids, leases, holder, plan, write)
     return synced

@@ -16,6 +16,7 @@ from prefect.events import emit_event
 
 from tasks.contacts.leased import LeaseHolder
 from tasks.contacts.writer import WriteReport
+from tasks.rules.config import WriteSource
 from tasks.runtime import Runtime
 from tasks.store.inbox import Delivery
 from tasks.sync.steps import (
@@ -48,7 +49,7 @@ def record_deliveries(runtime: Runtime, deliveries: Sequence[Delivery]) -> Recor
 
 @task(cache_policy=NO_CACHE)
 def sync_customers(
-    runtime: Runtime, customer_ids: Sequence[int], worker_id: str
+    runtime: Runtime, customer_ids: Sequence[int], worker_id: str, source: WriteSource
 ) -> tuple[WriteReport, dict[int, str | None], int]:
     """Recompute the customers' purchase facts from the ledger and write what differs to HubSpot.
 
@@ -57,7 +58,7 @@ def sync_customers(
     """
     holder = LeaseHolder(worker_id, patience=2 * runtime.settings.claim_lease_seconds)
     synced = sync_customers_leased(
-        customer_ids, runtime.ledger, runtime.hubspot, runtime.config, runtime.leases, holder
+        customer_ids, runtime.ledger, runtime.hubspot, runtime.config, runtime.leases, holder, source
     )
     return synced.report, synced.reasons, synced.unchanged
 
