@@ -47,9 +47,10 @@ class Settings(BaseSettings):
     shopify_block: str | None = Field(default=None, validation_alias="SHOPSYNC_SHOPIFY_BLOCK")
     hubspot_block: str | None = Field(default=None, validation_alias="SHOPSYNC_HUBSPOT_BLOCK")
     rate_budgets: bool = Field(default=False, validation_alias="SHOPSYNC_RATE_BUDGETS")
-    # How long a sync run's claim on a delivery holds; a crashed run's deliveries are retried after it.
     payload_retention_days: int = Field(default=30, ge=1, validation_alias="SHOPSYNC_PAYLOAD_RETENTION_DAYS")
     max_delivery_attempts: int = Field(default=5, ge=1, validation_alias="SHOPSYNC_MAX_DELIVERY_ATTEMPTS")
+    # How long a sync run's claim on a delivery, and a writer's lease on a customer's contact, hold; a crashed
+    # run's deliveries and customers are taken over after it.
     claim_lease_seconds: float = Field(default=300.0, gt=0, validation_alias="SHOPSYNC_CLAIM_LEASE_SECONDS")
     config_path: Path = Field(default=Path("shopsync.toml"), validation_alias="SHOPSYNC_CONFIG")
 

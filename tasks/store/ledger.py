@@ -103,22 +103,20 @@ class Ledger:
         newest = _newest_per_order(records)
         rows = [self._row(record) for record in newest]
         changed: list[int] = []
-        customers: set[int] = set()
         with write_transaction(self._engine) as connection:
+            previous = _owners(connection, [row["order_id"] for row in rows])
             for start in range(0, len(rows), UPSERT_CHUNK):
-                chunk = rows[start : start + UPSERT_CHUNK]
-                previous = _owners(connection, [row["order_id"] for row in chunk])
-                insert = dialect_insert(self._engine, order_ledger).values(chunk)
+                insert = dialect_insert(self._engine, order_ledger).values(rows[start : start + UPSERT_CHUNK])
                 statement = insert.on_conflict_do_update(
                     index_elements=["order_id"],
                     set_={name: insert.excluded[name] for name in rows[0] if name != "order_id"},
                     where=insert.excluded.updated_at > order_ledger.c.updated_at,
-                ).returning(order_ledger.c.order_id, order_ledger.c.customer_id)
-                for order_id, customer_id in connection.execute(statement):
-                    changed.append(order_id)
-                    # An order moved to another customer changes its previous owner's totals too.
-                    customers.update(c for c in (customer_id, previous.get(order_id)) if c is not None)
-            record_ledger_changes(connection, self._engine, customers)
+                ).returning(order_ledger.c.order_id)
+                changed.extend(connection.execute(statement).scalars())
+            owners = {row["order_id"]: row["customer_id"] for row in rows}
+            # An order moved to another customer changes its previous owner's totals too.
+            touched = {owners[order_id] for order_id in changed} | {previous.get(o) for o in changed}
+            record_ledger_changes(connection, self._engine, (c for c in touched if c is not None))
         return sorted(changed)
 
     def orders_for_customers(self, customer_ids: Iterable[int]) -> list[OrderRecord]:
@@ -191,10 +189,13 @@ def _newest_per_order(records: Iterable[OrderRecord]) -> list[OrderRecord]:
 
 def _owners(connection: Connection, order_ids: Sequence[int]) -> dict[int, int | None]:
     """The stored customer of each of these orders that the ledger already holds."""
-    statement = select(order_ledger.c.order_id, order_ledger.c.customer_id).where(
-        order_ledger.c.order_id.in_(order_ids)
-    )
-    return {order_id: customer_id for order_id, customer_id in connection.execute(statement)}
+    owners: dict[int, int | None] = {}
+    for chunk in _chunks(order_ids, LOOKUP_CHUNK):
+        statement = select(order_ledger.c.order_id, order_ledger.c.customer_id).where(
+            order_ledger.c.order_id.in_(chunk)
+        )
+        owners.update((order_id, customer_id) for order_id, customer_id in connection.execute(statement))
+    return owners
 
 
 def _record(row: Any) -> OrderRecord:
