@@ -60,13 +60,16 @@ def reconcile(
     full: bool = typer.Option(False, "--full", help="Export every order and list every contact."),
     since: datetime | None = typer.Option(None, help="Re-check orders updated since this ISO date."),
     force: bool = typer.Option(False, "--force", help="Write even when drift exceeds the safety cap."),
+    backfill: bool = typer.Option(
+        False, "--backfill", help="Label the writes backfill (a history import workflows leave out)."
+    ),
 ) -> None:
     """Run the reconciliation flow once, now: make HubSpot equal to what Shopify says."""
     from deployments.reconcile_cli import run_reconcile
 
     if full and since is not None:
         raise typer.BadParameter("use either --full or --since")
-    raise typer.Exit(run_reconcile(full=full, since=since, dry_run=dry_run, force=force))
+    raise typer.Exit(run_reconcile(full=full, since=since, dry_run=dry_run, force=force, backfill=backfill))
 
 
 @app.command()

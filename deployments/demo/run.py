@@ -22,10 +22,13 @@ from deployments.demo.stack import Stack, running_stack
 from deployments.demo.story import (
     DEMO_SECRET,
     BurstResult,
+    WorkflowTriggers,
     contacts_off_by,
     run_and_wait,
     send_burst,
+    triggers_before,
     wait_for_inbox,
+    workflow_triggers,
 )
 from sandbox.runner import SandboxEndpoints, describe, running_sandbox
 from tasks.runtime import database
@@ -96,13 +99,15 @@ def _tell_story(
         runs.append(("setup", run_and_wait("setup-shopsync/setup", {})))
     drift_before, customers = contacts_off_by(sandbox)
     console.print(f"Before: {drift_before} of {customers} customers' contacts disagree with Shopify.")
+    triggers_at_start = triggers_before(sandbox)
 
     with console.status("Sending a burst of signed orders/paid webhooks…"):
         burst = send_burst(sandbox, stack.receiver_url)
     console.print(
         f"Burst: {burst.sent} deliveries sent, {burst.accepted} accepted"
         f" (incl. {burst.duplicates} duplicates), {burst.rejected} forged one rejected,"
-        f" {burst.missed_on_purpose} orders' webhooks 'lost' on purpose."
+        f" {burst.missed_on_purpose} orders' webhooks 'lost' on purpose, {burst.new_orders} customers"
+        " bought again."
     )
     inbox = Inbox(database(f"sqlite:///{data_dir / 'shopsync.db'}"))
     unique = burst.accepted - burst.duplicates
@@ -121,17 +126,22 @@ def _tell_story(
         runs.append(("reconcile (dry run)", run_and_wait(_RECONCILE, {"mode": "full", "dry_run": True})))
     drift_after_dry_run, _ = contacts_off_by(sandbox)
     with console.status("Reconciliation, for real…"):
-        runs.append(("reconcile", run_and_wait(_RECONCILE, {"mode": "full", "dry_run": False})))
+        # The seeded portal was synced by shopsync before (its contacts carry the trigger): not a backfill.
+        parameters = {"mode": "full", "dry_run": False, "backfill": False}
+        runs.append(("reconcile", run_and_wait(_RECONCILE, parameters)))
     drift_final, _ = contacts_off_by(sandbox)
+    triggers = workflow_triggers(sandbox, triggers_at_start)
 
     checks = {
         "every accepted delivery finished": synced,
         "dry run wrote nothing": drift_after_dry_run == drift_after_sync,
         "HubSpot equals Shopify after reconciliation": drift_final == 0,
+        "no workflow trigger from a correction": triggers.from_corrections == 0 and triggers.new_orders > 0,
         # A sync run may still be queued behind the one-at-a-time limit (the safety drain): not a failure.
         "no run failed": all(_not_failed(run) for _, run in runs),
     }
-    _print_summary(console, stack, burst, inbox, runs, (drift_before, drift_after_sync, drift_final), checks)
+    drift = (drift_before, drift_after_sync, drift_final)
+    _print_summary(console, stack, burst, inbox, runs, drift, triggers, checks)
     return all(checks.values()), runs[-1][1]
 
 
@@ -160,6 +170,7 @@ def _print_summary(
     inbox: Inbox,
     runs: list[tuple[str, FlowRun]],
     drift: tuple[int, int, int],
+    triggers: WorkflowTriggers,
     checks: dict[str, bool],
 ) -> None:
     counts = inbox.counts()
@@ -172,6 +183,8 @@ def _print_summary(
     for status in ("synced", "skipped", "failed"):
         table.add_row(f"deliveries {status}", str(counts[status]))
     table.add_row("contacts off before / after sync / after reconcile", " / ".join(map(str, drift)))
+    labels = ", ".join(f"{count} {source}" for source, count in sorted(triggers.by_source.items()))
+    table.add_row(triggers.describe(), labels or "none")
     console.print(table)
     runs_table = Table(title="Runs in the Prefect UI")
     runs_table.add_column("step")

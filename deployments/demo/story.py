@@ -7,8 +7,10 @@ exactly as a user would: signed HTTP deliveries to the receiver, deployments run
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,15 +19,20 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 
 from sandbox.expected import ExpectedCustomer, expected_customers, is_qualifying
+from sandbox.hubspot.values import iso_millis
+from sandbox.hubspot.workflows import read_enrolments
 from sandbox.runner import SandboxEndpoints
 from sandbox.shopify.sender import WebhookSender
 from sandbox.shopify.webhook_payloads import build_delivery
+from tasks.rules.config import PropertiesConfig
 from tasks.store.inbox import Inbox
 
 DEMO_SECRET = "demo-webhook-secret"
 # Orders whose webhooks "get lost" so the nightly reconciliation has something to repair.
 MISSED_EVERY = 9
 DUPLICATED = 5
+# Customers who buy again while the demo runs: their new orders are what a workflow should act on.
+NEW_BUYERS = 3
 
 
 @dataclass
@@ -38,6 +45,21 @@ class BurstResult:
     duplicates: int = 0
     missed_on_purpose: int = 0
     skipped_by_rule: list[str] = field(default_factory=list)
+    new_orders: int = 0
+
+
+@dataclass(frozen=True)
+class WorkflowTriggers:
+    """Enrolments of a workflow on the trigger property during the demo, by what caused them."""
+
+    new_orders: int
+    from_corrections: int
+    by_source: dict[str, int]
+
+    def describe(self) -> str:
+        """The summary line, e.g. "workflow triggers: 9 (one per new order), 0 from corrections"."""
+        new, corrections = self.new_orders, self.from_corrections
+        return f"workflow triggers: {new} (one per new order), {corrections} from corrections"
 
 
 def send_burst(sandbox: SandboxEndpoints, receiver_url: str) -> BurstResult:
@@ -68,7 +90,67 @@ def send_burst(sandbox: SandboxEndpoints, receiver_url: str) -> BurstResult:
         forged = sender.deliver("orders/paid", build_delivery("orders/paid", orders[0]), bad_signature=True)
         result.sent += 1
         result.rejected += forged.status == 401
+        for order in _buy_again(sandbox, NEW_BUYERS):
+            outcome = sender.deliver("orders/paid", build_delivery("orders/paid", order))
+            result.sent += 1
+            result.accepted += outcome.status == 200
+            result.new_orders += 1
     return result
+
+
+def _buy_again(sandbox: SandboxEndpoints, count: int) -> list[dict[str, Any]]:
+    """New paid orders, now, of the first `count` customers (by id) whose contact already reflects orders."""
+    trigger = PropertiesConfig().last_order_at
+    synced = sorted(
+        int(customer)
+        for contact in sandbox.hubspot_store.contacts()
+        if (customer := contact.properties.get("shopify_customer_id")) and contact.properties.get(trigger)
+    )
+    store = sandbox.shopify_store
+    buyers = [c for c in synced if any(is_qualifying(order) for order in store.customer_orders(c))][:count]
+    return [store.place_order(customer, datetime.now(UTC)) for customer in buyers]
+
+
+def triggers_before(sandbox: SandboxEndpoints) -> dict[str, str]:
+    """Each contact's trigger value before the story (customer id → value), read from the store."""
+    names = PropertiesConfig()
+    return {
+        str(contact.properties[names.customer_id]): str(contact.properties.get(names.last_order_at) or "")
+        for contact in sandbox.hubspot_store.contacts()
+        if contact.properties.get(names.customer_id)
+    }
+
+
+def workflow_triggers(sandbox: SandboxEndpoints, before: Mapping[str, str]) -> WorkflowTriggers:
+    """Count the enrolments of a workflow on the trigger, read over the API from the property history.
+
+    An enrolment is "one per new order" when its value is the instant of one of the customer's paid orders
+    and later than everything the contact showed before; anything else (a value moved back, an instant no
+    order has) came from a correction.
+    """
+    names = PropertiesConfig()
+    headers = {"Authorization": f"Bearer {sandbox.hubspot_token}"}
+    with httpx.Client(base_url=sandbox.hubspot_base_url, headers=headers, timeout=30) as http:
+        found = read_enrolments(http, names.last_order_at, names.write_source, names.customer_id)
+    new, corrections, sources = 0, 0, Counter[str]()
+    for customer, enrolled in found.items():
+        instants = _paid_instants(sandbox, customer)
+        shown = before.get(customer, "")
+        for enrolment in enrolled:
+            if enrolment.value in instants and enrolment.value > shown:
+                new += 1
+            else:
+                corrections += 1
+            shown = max(shown, enrolment.value)
+            sources[enrolment.source or "unlabelled"] += 1
+    return WorkflowTriggers(new, corrections, dict(sources))
+
+
+def _paid_instants(sandbox: SandboxEndpoints, customer: str) -> set[str]:
+    if not customer.isdigit():
+        return set()
+    orders = sandbox.shopify_store.customer_orders(int(customer))
+    return {iso_millis(datetime.fromisoformat(o["processed_at"])) for o in orders if is_qualifying(o)}
 
 
 def wait_for_inbox(inbox: Inbox, expected_finished: int, timeout: float, tick: Callable[[str], None]) -> bool:

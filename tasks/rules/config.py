@@ -107,6 +107,8 @@ class PropertiesConfig(_Section):
     first_order_date: str = "shopify_first_order_date"
     last_order_date: str = "shopify_last_order_date"
     last_order_number: str = "shopify_last_order_number"
+    # The workflow trigger: changes once per new paid order, never on corrections (docs/hubspot-workflows.md).
+    last_order_at: str = "shopify_last_order_paid_at"
     currency: str = "shopify_currency"
     # Not a purchase fact: which shopsync path made the last change (one of WRITE_SOURCES).
     write_source: str = "shopify_last_write_source"
@@ -132,6 +134,7 @@ class PropertiesConfig(_Section):
             "first_order_date": self.first_order_date,
             "last_order_date": self.last_order_date,
             "last_order_number": self.last_order_number,
+            "last_order_at": self.last_order_at,
             "currency": self.currency,
         }
 

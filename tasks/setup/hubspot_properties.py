@@ -17,21 +17,29 @@ from tasks.rules.config import WRITE_SOURCES, PropertyType, ShopsyncConfig, Writ
 
 PropertyOutcome = Literal["created", "exists"]
 
-# Our type → HubSpot's (type, fieldType) pair (api-facts B4).
-_HUBSPOT_TYPES: dict[PropertyType, tuple[Literal["string", "number", "date"], str]] = {
+# Our type → HubSpot's (type, fieldType) pair (api-facts B4); only a built-in fact is a datetime.
+_FactType = Literal[PropertyType, "datetime"]
+_HUBSPOT_TYPES: dict[_FactType, tuple[Literal["string", "number", "date", "datetime"], str]] = {
     "string": ("string", "text"),
     "number": ("number", "number"),
     "date": ("date", "date"),
+    "datetime": ("datetime", "date"),
 }
 # Frame column → (our type, label, description) of the built-in purchase facts; descriptions end without
 # a period because `_definition` appends one sentence.
-_PURCHASE_FACTS: dict[str, tuple[PropertyType, str, str]] = {
+_PURCHASE_FACTS: dict[str, tuple[_FactType, str, str]] = {
     "customer_id": ("string", "Shopify customer ID", "The Shopify customer this contact stands for"),
     "total_spent": ("number", "Shopify total spent", "Net spend of qualifying orders, shop currency"),
     "order_count": ("number", "Shopify order count", "How many of the customer's orders qualify"),
     "first_order_date": ("date", "Shopify first order date", "Shop-local date of the first qualifying order"),
     "last_order_date": ("date", "Shopify last order date", "Shop-local date of the latest qualifying order"),
     "last_order_number": ("string", "Shopify last order number", "Name of the latest qualifying order"),
+    "last_order_at": (
+        "datetime",
+        "Shopify last order paid at",
+        "When the newest paid order was placed (UTC). Changes once per new paid order, never on a refund, "
+        "a cancellation or a correction: the property to enrol post-purchase workflows on",
+    ),
     "currency": ("string", "Shopify currency", "The shop currency the totals are in"),
 }
 
@@ -133,7 +141,7 @@ def _desired_with_keys(config: ShopsyncConfig) -> list[tuple[str, PropertyDefini
 
 
 def _definition(
-    name: str, kind: PropertyType, label: str, description: str, group: str, *, unique: bool = False
+    name: str, kind: _FactType, label: str, description: str, group: str, *, unique: bool = False
 ) -> PropertyDefinition:
     hubspot_type, field_type = _HUBSPOT_TYPES[kind]
     return PropertyDefinition(

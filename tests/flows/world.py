@@ -21,6 +21,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from deployments.receiver.app import create_receiver_app
 from deployments.receiver.run_trigger import NullRunTrigger
 from sandbox.expected import ExpectedCustomer, expected_customers
+from sandbox.hubspot.workflows import Enrolment, read_enrolments
 from sandbox.runner import SandboxEndpoints, running_sandbox
 from sandbox.shopify.sender import WebhookSender
 from sandbox.shopify.webhook_payloads import build_delivery
@@ -36,6 +37,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 WEBHOOK_SECRET = "world-webhook-secret"
+TRIGGER, WRITE_SOURCE = "shopify_last_order_paid_at", "shopify_last_write_source"
 PURCHASE_PROPERTIES = {
     "total_spent": "shopify_total_spent",
     "order_count": "shopify_order_count",
@@ -75,6 +77,13 @@ class World:
                 return dict(contact.properties)
         return None
 
+    def enrolments(self) -> dict[str, list[Enrolment]]:
+        """Per contact (by Shopify customer id, else record id): each time a workflow enrolled on the trigger
+        property would have fired, read over the API from the property history."""
+        headers = {"Authorization": f"Bearer {self.sandbox.hubspot_token}"}
+        with httpx.Client(base_url=self.sandbox.hubspot_base_url, headers=headers, timeout=30) as http:
+            return read_enrolments(http, TRIGGER, WRITE_SOURCE, "shopify_customer_id")
+
     def contacts_with_id(self, customer_id: int) -> int:
         return sum(
             1
@@ -100,13 +109,14 @@ def contact_matches(contact: dict[str, str | None], expected: ExpectedCustomer) 
 
 @contextmanager
 def build_world(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None = None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None = None, synced: bool = True
 ) -> Iterator[World]:
     """Start the sandboxes, point the settings at them and wire receiver → inbox.
 
     The database is a fresh SQLite file unless `database_url` names another (an empty PostgreSQL schema).
+    With `synced` off, HubSpot holds only the contacts that predate shopsync (an empty portal to it).
     """
-    with running_sandbox() as sandbox:
+    with running_sandbox(synced=synced) as sandbox:
         environment = {
             **sandbox.environment(),
             "SHOPIFY_WEBHOOK_SECRETS": WEBHOOK_SECRET,

@@ -22,6 +22,7 @@ PURCHASE_FACTS = [
     "shopify_first_order_date",
     "shopify_last_order_date",
     "shopify_last_order_number",
+    "shopify_last_order_paid_at",
     "shopify_currency",
 ]
 # Written with every change, not a purchase fact; then come the mappings.
@@ -57,6 +58,11 @@ def test_desired_properties_cover_purchase_facts_and_mappings() -> None:
     assert pairs["shopify_customer_id"] == ("string", "text", True)
     assert pairs["shopify_total_spent"] == ("number", "number", False)
     assert pairs["shopify_last_order_date"] == ("date", "date", False)
+    assert pairs["shopify_last_order_paid_at"] == ("datetime", "date", False)
+    assert pairs["shopify_last_write_source"] == ("enumeration", "select", False)
+    assert [option.value for option in desired["shopify_last_write_source"].options] == [
+        "realtime", "reconcile", "replay", "backfill",
+    ]  # fmt: skip
     assert pairs["shopify_last_order_source"] == ("string", "text", False)
     assert desired["shopify_last_order_date"].label == "Shopify last order date"
     assert desired["shopify_last_order_source"].label == "Shopify last order source"
@@ -75,6 +81,8 @@ def test_first_run_creates_group_and_every_property() -> None:
     assert _shape(sandbox, "shopify_customer_id") == ("string", "text", "shopify", True)
     assert _shape(sandbox, "shopify_order_count") == ("number", "number", "shopify", False)
     assert _shape(sandbox, "shopify_first_order_date") == ("date", "date", "shopify", False)
+    assert _shape(sandbox, "shopify_last_order_paid_at") == ("datetime", "date", "shopify", False)
+    assert _shape(sandbox, "shopify_last_write_source") == ("enumeration", "select", "shopify", False)
     assert _shape(sandbox, "shopify_last_order_source") == ("string", "text", "shopify", False)
 
 
