@@ -11,7 +11,8 @@ from typing import Literal
 
 from prefect import flow
 
-from tasks.reconcile.steps import ReconcileSummary, WriteOptions
+from tasks.reconcile.leased_writes import WriteOptions
+from tasks.reconcile.steps import ReconcileSummary
 from tasks.reconcile.tasks import (
     compute_expected,
     finish_reconcile,

@@ -21,7 +21,9 @@ from tasks.contacts.leased import Grant, LeaseHolder, write_under_leases
 from tasks.contacts.lookup import read_contacts_for
 from tasks.contacts.writer import WriteReport, apply_diff
 from tasks.hubspot.client import HubSpotClient
-from tasks.reconcile.pull import ContactSnapshot
+from tasks.reconcile.corrections import with_outcomes
+from tasks.reconcile.pull import ContactSnapshot, OrderPull
+from tasks.reconcile.steps import LedgerState, ReconcilePlan
 from tasks.rules.aggregates import customer_aggregates
 from tasks.rules.config import ShopsyncConfig, WriteSource
 from tasks.rules.frames import orders_frame
@@ -136,3 +138,44 @@ def _fresh_diff(writer: CorrectionWriter, customer_ids: Sequence[int]) -> Contac
 def _batches(customers: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(customers), size):
         yield customers[start : start + size]
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """The flow's say over the write phase: dry run, batch size, and whether this is a backfill."""
+
+    dry_run: bool = False
+    batch_size: int = 100
+    backfill: bool | None = None
+
+
+@dataclass(frozen=True)
+class WrittenCorrections:
+    """The corrections table after the write phase, and the customers it checked beyond the plan."""
+
+    corrections: pl.DataFrame
+    rechecked: int = 0
+
+
+def write_source(pull: OrderPull, backfill: bool | None) -> WriteSource:
+    """The label of this run's writes: "backfill" for the first run on a database (or when asked), else
+    "reconcile", so a workflow can tell a history import from a missed order found at night."""
+    first = pull.first_run if backfill is None else backfill
+    return "backfill" if first else "reconcile"
+
+
+def write_corrections(
+    writer: CorrectionWriter,
+    plan: ReconcilePlan,
+    state: LedgerState,
+    snapshot: ContactSnapshot,
+    pull: OrderPull,
+) -> WrittenCorrections:
+    """Write the plan under leases (`write_planned`) and record each correction's outcome.
+
+    An incremental run answers for the customers of the orders it read; a full run for every customer.
+    """
+    scope = pull.customer_ids if pull.mode == "incremental" else None
+    done = write_planned(writer, plan.diff, state.seq, snapshot, scope)
+    corrections = with_outcomes(plan.corrections, done.report, done.recomputed)
+    return WrittenCorrections(corrections, len(done.rechecked))

@@ -1,9 +1,9 @@
-"""Nightly reconciliation, step by step, as plain functions: expected values, the plan, the cap, the writes.
+"""Nightly reconciliation, step by step, as plain functions: expected values, the plan, the cap, the counts.
 
 Expected values come from the order ledger through the same `orders_frame` → `customer_aggregates` path (so
-the same rules and defaults) as the real-time sync, and corrections go through the same writer (`apply_diff`).
-The Prefect flow in `flows/reconcile.py` only composes these steps; the reads live in `tasks.reconcile.pull`,
-the report in `tasks.reconcile.drift_report`.
+the same rules and defaults) as the real-time sync. The Prefect flow in `flows/reconcile.py` only composes
+these steps; the reads live in `tasks.reconcile.pull`, the writes (under leases, through the real-time
+path's writer `apply_diff`) in `tasks.reconcile.leased_writes`, the report in `tasks.reconcile.drift_report`.
 """
 
 from __future__ import annotations
@@ -16,18 +16,11 @@ from pydantic import BaseModel
 
 from tasks.contacts.diff import ContactDiff, diff_contacts
 from tasks.errors import SyncError
-from tasks.reconcile.corrections import (
-    FAILED,
-    RECOMPUTED,
-    corrected_contacts,
-    planned_corrections,
-    with_outcomes,
-)
+from tasks.reconcile.corrections import FAILED, RECOMPUTED, corrected_contacts, planned_corrections
 from tasks.reconcile.drift_causes import drift_causes
-from tasks.reconcile.leased_writes import CorrectionWriter, write_planned
 from tasks.reconcile.pull import ContactSnapshot, Mode, OrderPull
 from tasks.rules.aggregates import customer_aggregates
-from tasks.rules.config import ShopsyncConfig, WriteSource
+from tasks.rules.config import ShopsyncConfig
 from tasks.rules.frames import orders_frame
 from tasks.store.ledger import Ledger
 
@@ -195,47 +188,6 @@ def check_drift_cap(diff: ContactDiff, max_share: float, force: bool, population
     """
     rewrites, base = diff.updates_wide.height, max(diff.matched, population)
     return DriftCap(rewrites / base if base else 0.0, max_share, rewrites, base, force)
-
-
-@dataclass(frozen=True)
-class WriteOptions:
-    """The flow's say over the write phase: dry run, batch size, and whether this is a backfill."""
-
-    dry_run: bool = False
-    batch_size: int = 100
-    backfill: bool | None = None
-
-
-@dataclass(frozen=True)
-class WrittenCorrections:
-    """The corrections table after the write phase, and the customers it checked beyond the plan."""
-
-    corrections: pl.DataFrame
-    rechecked: int = 0
-
-
-def write_source(pull: OrderPull, backfill: bool | None) -> WriteSource:
-    """The label of this run's writes: "backfill" for the first run on a database (or when asked), else
-    "reconcile", so a workflow can tell a history import from a missed order found at night."""
-    first = pull.first_run if backfill is None else backfill
-    return "backfill" if first else "reconcile"
-
-
-def write_corrections(
-    writer: CorrectionWriter,
-    plan: ReconcilePlan,
-    state: LedgerState,
-    snapshot: ContactSnapshot,
-    pull: OrderPull,
-) -> WrittenCorrections:
-    """Write the plan under leases (`tasks.reconcile.leased_writes`) and record each correction's outcome.
-
-    An incremental run answers for the customers of the orders it read; a full run for every customer.
-    """
-    scope = pull.customer_ids if pull.mode == "incremental" else None
-    done = write_planned(writer, plan.diff, state.seq, snapshot, scope)
-    corrections = with_outcomes(plan.corrections, done.report, done.recomputed)
-    return WrittenCorrections(corrections, len(done.rechecked))
 
 
 def summarize(

@@ -27,7 +27,13 @@ from prefect.runtime import flow_run
 from tasks.contacts.leased import LeaseHolder
 from tasks.reconcile.corrections import sorted_for_display
 from tasks.reconcile.drift_report import ReportContext, contact_url, drift_report_markdown, write_report_files
-from tasks.reconcile.leased_writes import CorrectionWriter
+from tasks.reconcile.leased_writes import (
+    CorrectionWriter,
+    WriteOptions,
+    WrittenCorrections,
+    write_corrections,
+    write_source,
+)
 from tasks.reconcile.pull import (
     ContactSnapshot,
     Mode,
@@ -41,15 +47,11 @@ from tasks.reconcile.steps import (
     LedgerState,
     ReconcilePlan,
     ReconcileSummary,
-    WriteOptions,
-    WrittenCorrections,
     check_drift_cap,
     describe_reconcile,
     expected_all,
     plan_reconciliation,
     summarize,
-    write_corrections,
-    write_source,
 )
 from tasks.rules.frames import EXPECTED_SCHEMA
 from tasks.runtime import Runtime
