@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.table import Table
@@ -25,6 +25,9 @@ from sandbox.shopify.config import ShopifySandboxConfig
 from sandbox.shopify.store import ShopifyStore
 
 API_VERSION = "2026-04"
+# How shopsync authenticates to the sandbox Shopify: a Dev Dashboard app's client credentials (the way a
+# store owner connects today) or a legacy custom app's static token.
+ShopifyAuthMode = Literal["client_credentials", "token"]
 
 
 @dataclass
@@ -47,12 +50,23 @@ class SandboxEndpoints:
     def shopify_graphql_url(self) -> str:
         return f"{self.shopify_base_url}/admin/api/{API_VERSION}/graphql.json"
 
-    def environment(self) -> dict[str, str]:
-        """The settings that point shopsync at this sandbox (names as in the README)."""
+    def environment(self, shopify_auth: ShopifyAuthMode = "token") -> dict[str, str]:
+        """The settings that point shopsync at this sandbox (names as in the README).
+
+        With client credentials there is no SHOPIFY_WEBHOOK_SECRETS either: the app's client secret signs
+        the sandbox's webhooks and verifies them in the receiver.
+        """
+        if shopify_auth == "client_credentials":
+            credentials = {
+                "SHOPIFY_CLIENT_ID": self.shopify_config.client_id,
+                "SHOPIFY_CLIENT_SECRET": self.shopify_config.client_secret,
+            }
+        else:
+            credentials = {"SHOPIFY_ACCESS_TOKEN": self.shopify_token}
         return {
             "SHOPIFY_SHOP_DOMAIN": self.seed.shop.domain,
             "SHOPIFY_ADMIN_API_URL": self.shopify_graphql_url,
-            "SHOPIFY_ACCESS_TOKEN": self.shopify_token,
+            **credentials,
             "SHOPIFY_SHOP_TIMEZONE": self.seed.shop.iana_timezone,
             "HUBSPOT_API_URL": self.hubspot_base_url,
             "HUBSPOT_ACCESS_TOKEN": self.hubspot_token,
@@ -137,7 +151,7 @@ def describe(endpoints: SandboxEndpoints, console: Console | None = None) -> Non
     for note in seed.drift:
         console.print(f"  • {note}")
     console.print("Point shopsync at it with:")
-    for name, value in endpoints.environment().items():
+    for name, value in endpoints.environment("client_credentials").items():
         console.print(f"  export {name}={value}")
 
 

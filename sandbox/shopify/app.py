@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from sandbox.faults import FaultInjectionMiddleware, FaultPlan, faults_routes
 from sandbox.shopify.bulk import BulkOperations
 from sandbox.shopify.config import ShopifySandboxConfig
+from sandbox.shopify.oauth import TokenIssuer, oauth_routes
 from sandbox.shopify.resolvers_connection import ResolverContext
 from sandbox.shopify.schema import execute_graphql, load_schema, serialize_datetime
 from sandbox.shopify.store import ShopifyStore
@@ -37,12 +38,14 @@ class ShopifySandbox:
     bucket: LeakyBucket
     bulk: BulkOperations
     faults: FaultPlan
+    tokens: TokenIssuer
 
     def reset(self) -> None:
-        """Back to the store's initial records, a full bucket and no bulk operations."""
+        """Back to the store's initial records, a full bucket, no bulk operations and no granted tokens."""
         self.store.reset()
         self.bucket.reset()
         self.bulk.reset()
+        self.tokens.reset()
 
 
 def served_version(requested: str, supported: tuple[str, ...]) -> str | None:
@@ -92,7 +95,7 @@ def graphql_routes(sandbox: ShopifySandbox) -> list[BaseRoute]:
         if version is None:
             return _errors(404, "Not Found")
         headers = {VERSION_HEADER: version}
-        if request.headers.get("x-shopify-access-token") != sandbox.config.access_token:
+        if sandbox.tokens.check(request.headers.get("x-shopify-access-token")) != "valid":
             return _errors(401, INVALID_TOKEN, headers)
         body = await _request_body(request)
         if body is None:
@@ -124,6 +127,7 @@ def sandbox_routes(sandbox: ShopifySandbox) -> list[BaseRoute]:
             sandbox.bulk.as_graphql(op, str(request.base_url).rstrip("/")) for op in sandbox.bulk.all()
         ]
         snapshot["throttle"] = sandbox.bucket.status()
+        snapshot["oauth"] = sandbox.tokens.stats()
         return Response(json.dumps(snapshot, default=serialize_datetime), media_type="application/json")
 
     async def reset(request: Request) -> Response:
@@ -180,7 +184,8 @@ def create_app(
 
     Args:
         store: The shop's records; `/_sandbox/reset` returns them to their state at creation.
-        config: Token, versions, cost limits, bulk timing and clocks (default: Standard plan).
+        config: Tokens and client credentials, versions, cost limits, bulk timing and clocks (default:
+            Standard plan).
         faults: The live fault plan (default: no faults until `PUT /_sandbox/faults`).
 
     Returns:
@@ -194,8 +199,10 @@ def create_app(
         bucket=LeakyBucket(config.maximum_available, config.restore_rate, config.clock),
         bulk=BulkOperations(config),
         faults=faults or FaultPlan(),
+        tokens=TokenIssuer(config),
     )
-    app = Starlette(routes=[*graphql_routes(sandbox), *sandbox_routes(sandbox)])
+    routes = [*graphql_routes(sandbox), *oauth_routes(sandbox.tokens), *sandbox_routes(sandbox)]
+    app = Starlette(routes=routes)
     app.state.sandbox = sandbox
     app.add_middleware(
         FaultInjectionMiddleware, plan=sandbox.faults, error_body=shopify_error_body, sleep=config.sleep

@@ -20,10 +20,11 @@ from pydantic import BaseModel, ValidationError
 from tasks.errors import ShopifyFetchFailed
 from tasks.retry import RetryableError, retry_policy
 from tasks.shopify import operations, parsing
+from tasks.shopify.auth import ShopifyAuth
 from tasks.shopify.graphql_models import BulkOperation, Connection, UserError, WebhookSubscription
 from tasks.shopify.models import OrderRecord
 from tasks.shopify.pacing import CostPacer
-from tasks.shopify.transport import GraphQLEndpoint, ShopifyAuth
+from tasks.shopify.transport import GraphQLEndpoint
 
 __all__ = ["BulkOperationBusy", "ShopifyAuth", "ShopifyClient"]
 

@@ -23,18 +23,6 @@ _logger = logging.getLogger(__name__)
 _RETRYABLE_ERROR_CODES = frozenset({"THROTTLED", "INTERNAL_SERVER_ERROR"})
 
 
-class ShopifyAuth(httpx.Auth):
-    """Sends the Admin API access token as `X-Shopify-Access-Token` on every request."""
-
-    def __init__(self, access_token: str) -> None:
-        self._access_token = access_token
-
-    def auth_flow(self, request: httpx.Request) -> Any:
-        """Add the token header and send the request."""
-        request.headers["X-Shopify-Access-Token"] = self._access_token
-        yield request
-
-
 class GraphQLEndpoint:
     """Posts documents to one GraphQL URL through the pacer and the retry policy; returns `data`."""
 

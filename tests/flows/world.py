@@ -21,7 +21,8 @@ from starlette.exceptions import StarletteDeprecationWarning
 from deployments.receiver.app import create_receiver_app
 from deployments.receiver.run_trigger import NullRunTrigger
 from sandbox.expected import ExpectedCustomer, expected_customers
-from sandbox.runner import SandboxEndpoints, running_sandbox
+from sandbox.runner import SandboxEndpoints, ShopifyAuthMode, running_sandbox
+from sandbox.shopify.config import ShopifySandboxConfig
 from sandbox.shopify.sender import WebhookSender
 from sandbox.shopify.webhook_payloads import build_delivery
 from tasks import settings as settings_module
@@ -99,11 +100,16 @@ def contact_matches(contact: dict[str, str | None], expected: ExpectedCustomer) 
 
 
 @contextmanager
-def build_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def build_world(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shopify_config: ShopifySandboxConfig | None = None,
+    shopify_auth: ShopifyAuthMode = "token",
+) -> Iterator[World]:
     """Start the sandboxes, point the settings at them and wire receiver → inbox."""
-    with running_sandbox() as sandbox:
+    with running_sandbox(shopify_config=shopify_config) as sandbox:
         environment = {
-            **sandbox.environment(),
+            **sandbox.environment(shopify_auth),
             "SHOPIFY_WEBHOOK_SECRETS": WEBHOOK_SECRET,
             "SHOPSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'shopsync.db'}",
             "SHOPSYNC_CONFIG": str(tmp_path / "shopsync.toml"),

@@ -12,8 +12,8 @@ import pytest
 from tasks.errors import ShopifyFetchFailed
 from tasks.retry import RetryableError
 from tasks.shopify import operations
+from tasks.shopify.auth import ShopifyAuth
 from tasks.shopify.client import ShopifyClient
-from tasks.shopify.transport import ShopifyAuth
 from tests.tasks.shopify.fakes import (
     GRAPHQL_URL,
     FakeClock,

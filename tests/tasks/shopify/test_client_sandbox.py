@@ -20,11 +20,11 @@ from sandbox.shopify.store import ShopifyStore
 from tasks.credentials.shopify import ShopifyCredentials
 from tasks.errors import ShopifyFetchFailed
 from tasks.retry import retry_policy
+from tasks.shopify.auth import PROCESS_TOKENS, ShopifyAuth, ShopifyAuthFailed
 from tasks.shopify.bulk_reader import iter_bulk_orders
 from tasks.shopify.client import BulkOperationBusy, ShopifyClient
 from tasks.shopify.graphql_models import BulkOperationStatus
 from tasks.shopify.models import OrderRecord
-from tasks.shopify.transport import ShopifyAuth
 from tests.tasks.shopify.fakes import FakeClock
 
 with warnings.catch_warnings():
@@ -196,3 +196,19 @@ def test_credentials_block_drives_the_sandbox(seed: SeedData) -> None:
         assert first_page
         with pytest.raises(ShopifyFetchFailed, match="HTTP 401.*Invalid API key"):
             next(bad.get_client(http).iter_order_pages(None, None))
+
+
+def test_client_credentials_block_drives_the_sandbox(seed: SeedData) -> None:
+    """A Dev Dashboard app's block gets a token from the grant and reads; a wrong secret fails fast."""
+    PROCESS_TOKENS.clear()
+    app = create_app(ShopifyStore.from_seed(seed))
+    fields = {"shop_domain": seed.shop.domain, "admin_api_url": GRAPHQL_URL, "client_id": "sandbox-client-id"}
+    good = ShopifyCredentials(client_secret=SecretStr("sandbox-client-secret"), **fields)
+    bad = ShopifyCredentials(client_secret=SecretStr("wrong-secret"), **fields)
+
+    with TestClient(app, base_url=BASE_URL) as http:
+        assert next(good.get_client(http).iter_order_pages(None, None))
+        assert next(good.get_client(http).iter_order_pages(None, None))
+        with pytest.raises(ShopifyAuthFailed, match="invalid_client"):
+            next(bad.get_client(http).iter_order_pages(None, None))
+    assert app.state.sandbox.tokens.stats()["grants"] == 1
