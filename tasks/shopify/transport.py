@@ -21,6 +21,18 @@ _logger = logging.getLogger(__name__)
 
 # Shopify reports a transient server fault inside a 200 reply with this code; it succeeds on a retry.
 _RETRYABLE_ERROR_CODES = frozenset({"THROTTLED", "INTERNAL_SERVER_ERROR"})
+_ACCESS_DENIED = "ACCESS_DENIED"
+
+
+class ShopifyAccessDenied(ShopifyFetchFailed):
+    """The app lacks an access scope, or protected customer data access, for fields it asked for.
+
+    `fields` holds the path of each refused field, e.g. ("orders",) or ("customers", "nodes", "0", "email").
+    """
+
+    def __init__(self, message: str, fields: list[tuple[str, ...]]) -> None:
+        super().__init__(message)
+        self.fields = fields
 
 
 class GraphQLEndpoint:
@@ -72,6 +84,8 @@ def _data(body: Mapping[str, Any], cost: QueryCost | None) -> dict[str, Any]:
         if codes & _RETRYABLE_ERROR_CODES:
             wait = throttled_wait(cost) if "THROTTLED" in codes else None
             raise RetryableError(f"Shopify GraphQL {'/'.join(sorted(codes))}: {_messages(errors)}", wait)
+        if codes == {_ACCESS_DENIED}:
+            raise ShopifyAccessDenied(f"Shopify denied access: {_messages(errors)}", _error_paths(errors))
         raise ShopifyFetchFailed(f"Shopify GraphQL errors: {_messages(errors)}")
     data = body.get("data")
     if not isinstance(data, dict):
@@ -91,6 +105,11 @@ def _error_codes(errors: object) -> set[str]:
         if isinstance(code, str):
             codes.add(code)
     return codes
+
+
+def _error_paths(errors: object) -> list[tuple[str, ...]]:
+    items = errors if isinstance(errors, list) else [errors]
+    return [tuple(str(part) for part in item.get("path") or ()) for item in items if isinstance(item, dict)]
 
 
 def _messages(errors: object) -> str:
