@@ -22,6 +22,7 @@ from sandbox.seed import SeedData, generate_store
 from sandbox.server import serve_in_thread
 from sandbox.shopify.app import create_app as create_shopify_app
 from sandbox.shopify.config import ShopifySandboxConfig
+from sandbox.shopify.dispatcher import WebhookDispatcher
 from sandbox.shopify.store import ShopifyStore
 
 API_VERSION = "2026-04"
@@ -43,6 +44,8 @@ class SandboxEndpoints:
     hubspot_store: HubSpotStore
     shopify_config: ShopifySandboxConfig = field(repr=False)
     hubspot_config: HubSpotSandboxConfig = field(repr=False)
+    # Shopify's webhook sender: delivers store events to whatever the app subscribed.
+    shopify_webhooks: WebhookDispatcher = field(repr=False)
     # The HubSpot app's live context (store, rate limiter and its counters), for tests and benchmarks.
     hubspot_context: Any = field(default=None, repr=False)
 
@@ -108,10 +111,11 @@ def serve_sandbox(
     shopify_store = ShopifyStore.from_seed(data)
     hubspot_store = HubSpotStore.from_seed(data, clock=hubspot_config.clock)
     hubspot_app = create_hubspot_app(hubspot_store, hubspot_config)
+    shopify_app = create_shopify_app(shopify_store, shopify_config)
+    webhooks: WebhookDispatcher = shopify_app.state.sandbox.webhooks
     with ExitStack() as stack:
-        shopify = stack.enter_context(
-            serve_in_thread(create_shopify_app(shopify_store, shopify_config), host, shopify_port)
-        )
+        stack.callback(webhooks.close)
+        shopify = stack.enter_context(serve_in_thread(shopify_app, host, shopify_port))
         hubspot = stack.enter_context(serve_in_thread(hubspot_app, host, hubspot_port))
         yield SandboxEndpoints(
             shopify_base_url=shopify.base_url,
@@ -123,6 +127,7 @@ def serve_sandbox(
             hubspot_store=hubspot_store,
             shopify_config=shopify_config,
             hubspot_config=hubspot_config,
+            shopify_webhooks=webhooks,
             hubspot_context=hubspot_app.state.sandbox,
         )
 

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     max_delivery_attempts: int = Field(default=5, ge=1, validation_alias="SHOPSYNC_MAX_DELIVERY_ATTEMPTS")
     claim_lease_seconds: float = Field(default=300.0, gt=0, validation_alias="SHOPSYNC_CLAIM_LEASE_SECONDS")
     config_path: Path = Field(default=Path("shopsync.toml"), validation_alias="SHOPSYNC_CONFIG")
+    # Where Shopify delivers webhooks: setup subscribes it, doctor checks the subscriptions point at it.
+    receiver_url: str | None = Field(default=None, validation_alias="SHOPSYNC_RECEIVER_URL")
 
     @field_validator("shopify_webhook_secrets", mode="before")
     @classmethod

@@ -27,6 +27,8 @@ class ShopifySandboxConfig:
             `scope`); a query of an object needing another scope gets ACCESS_DENIED.
         protected_customer_data: Whether the app may read customers' email, name and phone
             (protected customer data level 2); without it those fields are null with ACCESS_DENIED.
+        webhook_retry_time_scale: Multiplies Shopify's webhook retry waits (8 retries over 4 hours);
+            the default turns those hours into seconds.
         api_versions: Supported versions, oldest first. An older well-formed version
             falls forward to the oldest one (as Shopify does); anything else is 404.
         maximum_available: Leaky-bucket size in cost points.
@@ -48,6 +50,7 @@ class ShopifySandboxConfig:
     token_lifetime_seconds: float = 86_400.0
     granted_scopes: tuple[str, ...] = ("read_orders", "read_all_orders", "read_customers", "read_products")
     protected_customer_data: bool = True
+    webhook_retry_time_scale: float = 1 / 3600
     api_versions: tuple[str, ...] = ("2026-04",)
     maximum_available: float = 2000.0
     restore_rate: float = 100.0
