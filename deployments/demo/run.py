@@ -20,7 +20,6 @@ from rich.table import Table
 from deployments.demo.screenshots import capture_reconcile_run
 from deployments.demo.stack import Stack, running_stack
 from deployments.demo.story import (
-    DEMO_SECRET,
     BurstResult,
     contacts_off_by,
     run_and_wait,
@@ -59,9 +58,10 @@ def run_demo(
     started = time.monotonic()
     with running_sandbox(seed=seed) as sandbox:
         describe(sandbox, console)
+        # A Dev Dashboard app, as a store owner connects one today: client id and secret, no static token;
+        # the client secret also signs and verifies the webhooks.
         env = {
-            **sandbox.environment(),
-            "SHOPIFY_WEBHOOK_SECRETS": DEMO_SECRET,
+            **sandbox.environment("client_credentials"),
             "SHOPSYNC_DATABASE_URL": f"sqlite:///{data_dir / 'shopsync.db'}",
             "SHOPSYNC_CONFIG": str(data_dir / "shopsync.toml"),
             # setup (the first step) creates the shared budgets every later run draws from.
@@ -92,12 +92,16 @@ def _tell_story(
     console: Console, sandbox: SandboxEndpoints, stack: Stack, data_dir: Path
 ) -> tuple[bool, FlowRun | None]:
     runs: list[tuple[str, FlowRun]] = []
-    with console.status("setup: HubSpot properties and shared API budgets…"):
-        runs.append(("setup", run_and_wait("setup-shopsync/setup", {})))
+    with console.status("setup: tables, HubSpot properties, webhook subscriptions, shared API budgets…"):
+        setup_run = run_and_wait("setup-shopsync/setup", {"receiver_url": stack.receiver_url})
+        runs.append(("setup", setup_run))
+    subscriptions = sandbox.shopify_store.webhook_subscriptions
+    subscribed = sorted({s["uri"] for s in subscriptions})
+    console.print(f"Setup subscribed {len(subscriptions)} topics to {', '.join(subscribed)}.")
     drift_before, customers = contacts_off_by(sandbox)
     console.print(f"Before: {drift_before} of {customers} customers' contacts disagree with Shopify.")
 
-    with console.status("Sending a burst of signed orders/paid webhooks…"):
+    with console.status("Shopify delivers orders/paid to the subscription…"):
         burst = send_burst(sandbox, stack.receiver_url)
     console.print(
         f"Burst: {burst.sent} deliveries sent, {burst.accepted} accepted"
@@ -125,6 +129,7 @@ def _tell_story(
     drift_final, _ = contacts_off_by(sandbox)
 
     checks = {
+        "setup subscribed the receiver to every topic": subscribed == [stack.receiver_url],
         "every accepted delivery finished": synced,
         "dry run wrote nothing": drift_after_dry_run == drift_after_sync,
         "HubSpot equals Shopify after reconciliation": drift_final == 0,
