@@ -124,6 +124,30 @@ def setup(
             typer.echo(f"{part}: {result}")
 
 
+@app.command()
+def doctor(
+    receiver_url: str | None = typer.Option(
+        None,
+        help="Public URL of the receiver's POST /webhooks/shopify; the subscriptions must point at it "
+        "(default: SHOPSYNC_RECEIVER_URL).",
+    ),
+) -> None:
+    """Check the store, the portal, Prefect and the database; print ✓/✗ with a fix, exit 1 on any ✗."""
+    from deployments.serve import load_deployment_specs
+    from tasks.settings import get_settings
+    from tasks.setup.doctor.diagnosis import diagnose
+    from tasks.setup.doctor.report import render
+
+    settings = get_settings()
+    deployments = [spec["name"] for spec in load_deployment_specs()]
+    checks = diagnose(settings, receiver_url or settings.receiver_url, deployments)
+    for line in render(checks):
+        typer.echo(line)
+    failures = sum(check.failed for check in checks)
+    typer.echo(f"{failures} problem(s) found." if failures else "Everything shopsync needs is in place.")
+    raise typer.Exit(1 if failures else 0)
+
+
 @app.command(name="serve")
 def serve_command(
     with_receiver: bool = typer.Option(False, "--receiver", help="Also serve the webhook receiver."),

@@ -23,6 +23,7 @@ from deployments.demo.story import (
     BurstResult,
     contacts_off_by,
     run_and_wait,
+    run_doctor,
     send_burst,
     wait_for_inbox,
 )
@@ -98,6 +99,9 @@ def _tell_story(
     subscriptions = sandbox.shopify_store.webhook_subscriptions
     subscribed = sorted({s["uri"] for s in subscriptions})
     console.print(f"Setup subscribed {len(subscriptions)} topics to {', '.join(subscribed)}.")
+    with console.status("shopsync doctor…"):
+        doctor_passed, doctor_report = run_doctor(stack.env, stack.receiver_url)
+    console.print(doctor_report, markup=False, highlight=False)
     drift_before, customers = contacts_off_by(sandbox)
     console.print(f"Before: {drift_before} of {customers} customers' contacts disagree with Shopify.")
 
@@ -130,6 +134,7 @@ def _tell_story(
 
     checks = {
         "setup subscribed the receiver to every topic": subscribed == [stack.receiver_url],
+        "shopsync doctor passed": doctor_passed,
         "every accepted delivery finished": synced,
         "dry run wrote nothing": drift_after_dry_run == drift_after_sync,
         "HubSpot equals Shopify after reconciliation": drift_final == 0,

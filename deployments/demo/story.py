@@ -7,6 +7,8 @@ Prefect API.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -132,3 +134,10 @@ def _matches(contact: dict[str, str | None], facts: ExpectedCustomer) -> bool:
 def qualifying_orders(sandbox: SandboxEndpoints) -> int:
     """Orders that count toward totals under the default rules (for the summary)."""
     return sum(1 for order in sandbox.shopify_store.orders() if is_qualifying(order))
+
+
+def run_doctor(env: dict[str, str], receiver_url: str) -> tuple[bool, str]:
+    """`shopsync doctor --receiver-url …` as an operator runs it, in the stack's environment."""
+    command = [sys.executable, "-m", "deployments.cli", "doctor", "--receiver-url", receiver_url]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, check=False)
+    return result.returncode == 0, (result.stdout + result.stderr).rstrip()

@@ -187,8 +187,9 @@ class ClientCredentialsAuth(httpx.Auth):
         body = _json_object(response)
         if status != 200:
             reason = " ".join(str(body.get(key, "")) for key in ("error", "error_description")).strip()
+            reason = reason or repr(response.text[:200])
             raise ShopifyAuthFailed(
-                f"Shopify refused the client credentials (HTTP {status} {reason or response.text[:200]!r}): "
+                f"Shopify refused the client credentials (HTTP {status} {reason}): "
                 f"check SHOPIFY_CLIENT_ID / SHOPIFY_CLIENT_SECRET and that the app is installed on the shop"
             )
         token = body.get("access_token")

@@ -24,6 +24,10 @@ _RETRYABLE_ERROR_CODES = frozenset({"THROTTLED", "INTERNAL_SERVER_ERROR"})
 _ACCESS_DENIED = "ACCESS_DENIED"
 
 
+class ShopifyTokenRefused(ShopifyFetchFailed):
+    """Shopify answered 401/403 to the access token (wrong, revoked, or the app was uninstalled)."""
+
+
 class ShopifyAccessDenied(ShopifyFetchFailed):
     """The app lacks an access scope, or protected customer data access, for fields it asked for.
 
@@ -59,7 +63,7 @@ class GraphQLEndpoint:
     def _post_once(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         response = self._http.post(self._url, json={"query": document, "variables": variables})
         if response.status_code in (401, 403):
-            raise ShopifyFetchFailed(
+            raise ShopifyTokenRefused(
                 f"Shopify refused the access token (HTTP {response.status_code}): {_error_text(response)}"
             )
         body = _json_object(response)

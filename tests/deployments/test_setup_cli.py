@@ -67,3 +67,18 @@ def test_a_malformed_receiver_url_is_refused_before_anything_runs(sandbox: Sandb
     message = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
     assert "--receiver-url" in message and "absolute https:// URL" in message
     assert sandbox.shopify_store.webhook_subscriptions == before
+
+
+@pytest.mark.usefixtures("environment")
+def test_doctor_exits_non_zero_and_prints_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong client secret: `shopsync doctor` prints the ✗ line with its fix and exits 1."""
+    monkeypatch.setenv("SHOPIFY_CLIENT_SECRET", "not-the-secret")
+    settings_module.get_settings.cache_clear()
+
+    result = runner.invoke(app, ["doctor", "--receiver-url", RECEIVER])
+
+    assert result.exit_code == 1, result.output
+    assert "✗ Shopify API: Shopify refused the client credentials (HTTP 400 invalid_client" in result.output
+    assert "    fix: copy the client id and secret from Dev Dashboard" in result.output
+    assert "not-the-secret" not in result.output
+    assert "problem(s) found." in result.output
