@@ -21,6 +21,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from deployments.receiver.app import create_receiver_app
 from deployments.receiver.run_trigger import NullRunTrigger
 from sandbox.expected import ExpectedCustomer, expected_customers
+from sandbox.hubspot.config import HubSpotSandboxConfig
 from sandbox.runner import SandboxEndpoints, ShopifyAuthMode, running_sandbox
 from sandbox.shopify.config import ShopifySandboxConfig
 from sandbox.shopify.sender import WebhookSender
@@ -105,9 +106,10 @@ def build_world(
     monkeypatch: pytest.MonkeyPatch,
     shopify_config: ShopifySandboxConfig | None = None,
     shopify_auth: ShopifyAuthMode = "token",
+    hubspot_config: HubSpotSandboxConfig | None = None,
 ) -> Iterator[World]:
-    """Start the sandboxes, point the settings at them and wire receiver → inbox."""
-    with running_sandbox(shopify_config=shopify_config) as sandbox:
+    """Start the sandboxes (with these configs), point the settings at them and wire receiver → inbox."""
+    with running_sandbox(shopify_config=shopify_config, hubspot_config=hubspot_config) as sandbox:
         environment = {
             **sandbox.environment(shopify_auth),
             "SHOPIFY_WEBHOOK_SECRETS": WEBHOOK_SECRET,
