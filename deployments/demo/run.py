@@ -20,11 +20,11 @@ from rich.table import Table
 from deployments.demo.screenshots import capture_reconcile_run
 from deployments.demo.stack import Stack, running_stack
 from deployments.demo.story import (
-    DEMO_SECRET,
     BurstResult,
     WorkflowTriggers,
     contacts_off_by,
     run_and_wait,
+    run_doctor,
     send_burst,
     triggers_before,
     wait_for_inbox,
@@ -62,9 +62,10 @@ def run_demo(
     started = time.monotonic()
     with running_sandbox(seed=seed) as sandbox:
         describe(sandbox, console)
+        # A Dev Dashboard app, as a store owner connects one today: client id and secret, no static token;
+        # the client secret also signs and verifies the webhooks.
         env = {
-            **sandbox.environment(),
-            "SHOPIFY_WEBHOOK_SECRETS": DEMO_SECRET,
+            **sandbox.environment("client_credentials"),
             "SHOPSYNC_DATABASE_URL": f"sqlite:///{data_dir / 'shopsync.db'}",
             "SHOPSYNC_CONFIG": str(data_dir / "shopsync.toml"),
             # setup (the first step) creates the shared budgets every later run draws from.
@@ -95,13 +96,20 @@ def _tell_story(
     console: Console, sandbox: SandboxEndpoints, stack: Stack, data_dir: Path
 ) -> tuple[bool, FlowRun | None]:
     runs: list[tuple[str, FlowRun]] = []
-    with console.status("setup: HubSpot properties and shared API budgets…"):
-        runs.append(("setup", run_and_wait("setup-shopsync/setup", {})))
+    with console.status("setup: tables, HubSpot properties, webhook subscriptions, shared API budgets…"):
+        setup_run = run_and_wait("setup-shopsync/setup", {"receiver_url": stack.receiver_url})
+        runs.append(("setup", setup_run))
+    subscriptions = sandbox.shopify_store.webhook_subscriptions
+    subscribed = sorted({s["uri"] for s in subscriptions})
+    console.print(f"Setup subscribed {len(subscriptions)} topics to {', '.join(subscribed)}.")
+    with console.status("shopsync doctor…"):
+        doctor_passed, doctor_report = run_doctor(stack.env, stack.receiver_url)
+    console.print(doctor_report, markup=False, highlight=False)
     drift_before, customers = contacts_off_by(sandbox)
     console.print(f"Before: {drift_before} of {customers} customers' contacts disagree with Shopify.")
     triggers_at_start = triggers_before(sandbox)
 
-    with console.status("Sending a burst of signed orders/paid webhooks…"):
+    with console.status("Shopify delivers orders/paid to the subscription…"):
         burst = send_burst(sandbox, stack.receiver_url)
     console.print(
         f"Burst: {burst.sent} deliveries sent, {burst.accepted} accepted"
@@ -133,6 +141,8 @@ def _tell_story(
     triggers = workflow_triggers(sandbox, triggers_at_start)
 
     checks = {
+        "setup subscribed the receiver to every topic": subscribed == [stack.receiver_url],
+        "shopsync doctor passed": doctor_passed,
         "every accepted delivery finished": synced,
         "dry run wrote nothing": drift_after_dry_run == drift_after_sync,
         "HubSpot equals Shopify after reconciliation": drift_final == 0,

@@ -84,7 +84,7 @@ def desired_properties(config: ShopsyncConfig) -> list[PropertyDefinition]:
     Returns:
         The purchase facts (the customer id one unique), then one definition per mapping.
     """
-    return [definition for _, definition in _desired_with_keys(config)]
+    return [definition for _, definition in desired_with_keys(config)]
 
 
 def ensure_properties(client: HubSpotClient, config: ShopsyncConfig) -> SetupReport:
@@ -104,7 +104,7 @@ def ensure_properties(client: HubSpotClient, config: ShopsyncConfig) -> SetupRep
             unique; the message names the property, its current and wanted definition, and the setting.
         HubSpotRequestFailed: HubSpot refused a read or a create for another reason.
     """
-    desired = _desired_with_keys(config)
+    desired = desired_with_keys(config)
     current = {definition.name: client.get_property(definition.name) for _, definition in desired}
     problems = [
         problem
@@ -123,8 +123,8 @@ def ensure_properties(client: HubSpotClient, config: ShopsyncConfig) -> SetupRep
     return SetupReport(group_created=group_created, properties=outcomes)
 
 
-def _desired_with_keys(config: ShopsyncConfig) -> list[tuple[str, PropertyDefinition]]:
-    """(the `shopsync.toml` key naming the property, its definition) pairs."""
+def desired_with_keys(config: ShopsyncConfig) -> list[tuple[str, PropertyDefinition]]:
+    """(the `shopsync.toml` key naming the property, its definition) pairs, in creation order."""
     group = config.properties.group_name
     pairs = []
     for column, name in config.properties.by_column().items():
@@ -176,19 +176,29 @@ def _source_definition(name: str, group: str) -> PropertyDefinition:
     )
 
 
-def _conflict(key: str, wanted: PropertyDefinition, current: PropertyDefinition | None) -> str | None:
-    """Why an existing property can't be used as `wanted`, or None when it can (or doesn't exist)."""
+def property_mismatch(wanted: PropertyDefinition, current: PropertyDefinition | None) -> str | None:
+    """How an existing property differs from `wanted`, or None when it fits (or doesn't exist)."""
     if current is None:
         return None
-    have, need = _shape(current), _shape(wanted)
     if (current.type, current.field_type) == (wanted.type, wanted.field_type) and (
         current.has_unique_value or not wanted.has_unique_value
     ):
         return None
+    return f"HubSpot property {wanted.name!r} is {_shape(current)} but shopsync needs {_shape(wanted)}"
+
+
+def mismatch_fix(key: str) -> str:
+    """What to do about a mismatched property named by the `shopsync.toml` key `key`."""
     return (
-        f"HubSpot property {wanted.name!r} is {have} but shopsync needs {need}; shopsync never changes an "
-        f"existing property, so fix it in HubSpot or set {key} in shopsync.toml to another name"
+        f"shopsync never changes an existing property, so fix it in HubSpot or set {key} in shopsync.toml "
+        "to another name"
     )
+
+
+def _conflict(key: str, wanted: PropertyDefinition, current: PropertyDefinition | None) -> str | None:
+    """Why an existing property can't be used as `wanted` and what to do, or None when it can."""
+    mismatch = property_mismatch(wanted, current)
+    return None if mismatch is None else f"{mismatch}; {mismatch_fix(key)}"
 
 
 def _shape(definition: PropertyDefinition) -> str:

@@ -21,8 +21,10 @@ from starlette.exceptions import StarletteDeprecationWarning
 from deployments.receiver.app import create_receiver_app
 from deployments.receiver.run_trigger import NullRunTrigger
 from sandbox.expected import ExpectedCustomer, expected_customers
+from sandbox.hubspot.config import HubSpotSandboxConfig
 from sandbox.hubspot.workflows import Enrolment, read_enrolments
-from sandbox.runner import SandboxEndpoints, running_sandbox
+from sandbox.runner import SandboxEndpoints, ShopifyAuthMode, running_sandbox
+from sandbox.shopify.config import ShopifySandboxConfig
 from sandbox.shopify.sender import WebhookSender
 from sandbox.shopify.webhook_payloads import build_delivery
 from tasks import settings as settings_module
@@ -109,16 +111,24 @@ def contact_matches(contact: dict[str, str | None], expected: ExpectedCustomer) 
 
 @contextmanager
 def build_world(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str | None = None, synced: bool = True
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shopify_config: ShopifySandboxConfig | None = None,
+    shopify_auth: ShopifyAuthMode = "token",
+    hubspot_config: HubSpotSandboxConfig | None = None,
+    database_url: str | None = None,
+    synced: bool = True,
 ) -> Iterator[World]:
-    """Start the sandboxes, point the settings at them and wire receiver → inbox.
+    """Start the sandboxes (with these configs), point the settings at them and wire receiver → inbox.
 
     The database is a fresh SQLite file unless `database_url` names another (an empty PostgreSQL schema).
     With `synced` off, HubSpot holds only the contacts that predate shopsync (an empty portal to it).
     """
-    with running_sandbox(synced=synced) as sandbox:
+    with running_sandbox(
+        shopify_config=shopify_config, hubspot_config=hubspot_config, synced=synced
+    ) as sandbox:
         environment = {
-            **sandbox.environment(),
+            **sandbox.environment(shopify_auth),
             "SHOPIFY_WEBHOOK_SECRETS": WEBHOOK_SECRET,
             "SHOPSYNC_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'shopsync.db'}",
             "SHOPSYNC_CONFIG": str(tmp_path / "shopsync.toml"),
