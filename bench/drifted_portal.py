@@ -71,6 +71,7 @@ def _correct_values(want: ExpectedCustomer, names: PropertiesConfig) -> dict[str
         names.first_order_date: want.first_order_date,
         names.last_order_date: want.last_order_date,
         names.last_order_number: want.last_order_number,
+        names.last_order_at: want.last_order_at,
     }
     values.update((name, serialize_value(value)) for name, value in optional.items() if value is not None)
     return values

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,17 @@ from bench.outcome import Outcome, Row, numeric_order
 from tasks.rules.config import PropertiesConfig, RulesConfig
 
 Record = Mapping[str, Any]
-FACTS = ("total_spent", "order_count", "first_order_date", "last_order_date", "last_order_number", "currency")
+FACTS = (
+    "total_spent",
+    "order_count",
+    "first_order_date",
+    "last_order_date",
+    "last_order_number",
+    "last_order_at",
+    "currency",
+)
+# Only ever moves forward: the later of the contact's value and the expected one.
+FORWARD_ONLY = ("last_order_at",)
 _CENT = Decimal("0.01")
 
 
@@ -90,18 +100,23 @@ def _aggregate(orders: Sequence[Record], rules: RulesConfig) -> dict[int, _Expec
         first: date | None = None
         last: date | None = None
         number: str | None = None
+        last_at: datetime | None = None
         for order in history:
             email = order["email"] if order["email"] is not None else email
             if _qualifies(order, rules):
                 total, count = total + order["current_total"], count + 1
                 first = order["processed_date"] if first is None else first
                 last, number = order["processed_date"], order["name"]
+                # HubSpot keeps datetimes to the millisecond.
+                at = order["processed_at"]
+                last_at = at.replace(microsecond=at.microsecond // 1000 * 1000)
         values = {
             "total_spent": total.quantize(_CENT),
             "order_count": count,
             "first_order_date": first,
             "last_order_date": last,
             "last_order_number": number,
+            "last_order_at": last_at,
             "currency": history[-1]["currency"],
         }
         expected[customer_id] = _Expected(customer_id, email, values)
@@ -135,7 +150,7 @@ def _diff(expected: dict[int, _Expected], targets: dict[int, Record], orphan_pol
     for contact in sorted(targets.values(), key=lambda contact: numeric_order(contact["contact_id"])):
         customer_id, contact_id = contact["shopify_customer_id"], contact["contact_id"]
         known = expected.get(customer_id)
-        new = known.values if known else _reset(contact)
+        new = _forward_only(contact, known.values if known else _reset(contact))
         changed = [name for name in FACTS if contact[name] != new[name]]
         if not changed:
             unchanged += 1
@@ -158,6 +173,14 @@ def _diff(expected: dict[int, _Expected], targets: dict[int, Record], orphan_pol
     }
 
 
+def _forward_only(contact: Record, new: dict[str, Any]) -> dict[str, Any]:
+    kept = dict(new)
+    for name in FORWARD_ONLY:
+        values = [value for value in (contact[name], new[name]) if value is not None]
+        kept[name] = max(values) if values else None
+    return kept
+
+
 def _reset(contact: Record) -> dict[str, Any]:
     """A customer without any order: total 0, count 0, no dates or number; the shop currency stays."""
     reset: dict[str, Any] = dict.fromkeys(FACTS)
@@ -167,6 +190,8 @@ def _reset(contact: Record) -> dict[str, Any]:
 def _wire(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
     return value.isoformat() if isinstance(value, date) else str(value)
 
 

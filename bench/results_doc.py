@@ -17,7 +17,7 @@ from bench.common import RESULTS_DIR
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 SCALE_BEGIN, SCALE_END = "<!-- scale:begin -->", "<!-- scale:end -->"
-ORDER = ("receiver", "burst", "diff", "reconcile", "scale")
+ORDER = ("receiver", "burst", "diff", "reconcile", "nightly_edits", "scale")
 _COLUMNS = ("figure", "value", "baseline", "ratio", "goal", "met", "machine", "date")
 _GB = 1_000_000_000
 
@@ -106,6 +106,7 @@ def key_line(name: str, payload: Mapping[str, Any]) -> str:
     """The line the benchmark printed last, rebuilt from its JSON (so a partial rerun keeps every line)."""
     from bench.burst_report import key_ratio_line as burst_line
     from bench.diff_report import key_ratio_line as diff_line
+    from bench.nightly_edits_bench import key_ratio_line as nightly_edits_line
     from bench.receiver_bench import key_ratio_line as receiver_line
     from bench.reconcile_report import key_ratio_line as reconcile_line
     from bench.scale_report import key_ratio_line as scale_line
@@ -115,6 +116,7 @@ def key_line(name: str, payload: Mapping[str, Any]) -> str:
         "receiver": receiver_line,
         "burst": burst_line,
         "reconcile": reconcile_line,
+        "nightly_edits": nightly_edits_line,
         "scale": scale_line,
     }
     return f"{name}: {lines[name](payload)}" if name in lines else name

@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.common import RESULTS_DIR
 from bench.results_doc import DOC_PATH, regenerate
 
-BENCHMARKS = ("diff", "receiver", "burst", "reconcile")
+BENCHMARKS = ("diff", "receiver", "burst", "reconcile", "nightly_edits")
 # The scale curve runs ~20 minutes on its own (`make bench-scale`), so `make bench` leaves it out.
 OPTIONAL = ("scale",)
 _REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -22,16 +22,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import polars as pl
+
 from bench.common import Measurement, peak_rss_bytes, reset_peak_rss
+from tasks.contacts.leased import LeaseHolder
+from tasks.reconcile.corrections import FAILED
 from tasks.reconcile.drift_report import write_report_files
+from tasks.reconcile.leased_writes import CorrectionWriter, write_corrections, write_source
 from tasks.reconcile.pull import ContactSnapshot, pull_contacts, pull_orders
-from tasks.reconcile.steps import (
-    check_drift_cap,
-    expected_all,
-    plan_reconciliation,
-    summarize,
-    write_corrections,
-)
+from tasks.reconcile.steps import check_drift_cap, expected_all, plan_reconciliation, summarize
 from tasks.rules.frames import EXPECTED_SCHEMA
 from tasks.runtime import Runtime, open_runtime
 from tasks.shopify.models import OrderRecord
@@ -109,15 +108,26 @@ def reconcile_stages(runtime: Runtime, workdir: Path) -> tuple[StageClock, dict[
                 sleep=clock.timed("export", time.sleep),
             )
         with clock.stage("expected"):
-            state = expected_all(runtime.ledger, config)
+            state = expected_all(runtime.ledger, config, runtime.leases.sequence())
         snapshot = listing.result()
     with clock.stage("diff"):
         plan = plan_reconciliation(state, snapshot, pull, config)
         cap = check_drift_cap(plan.diff, config.reconcile.max_drift_share, force=True)
     with clock.stage("writes"):
-        report, corrections = write_corrections(runtime.hubspot, plan, config, batch_size=100)
+        # The same leased write phase as the flow's (tasks/reconcile/tasks.py), so its cost is measured too.
+        writer = CorrectionWriter(
+            hubspot=runtime.hubspot,
+            ledger=runtime.ledger,
+            leases=runtime.leases,
+            holder=LeaseHolder("scale-bench", 2 * runtime.settings.claim_lease_seconds),
+            config=config,
+            batch_size=100,
+            source=write_source(pull, None),
+        )
+        written = write_corrections(writer, plan, state, snapshot, pull)
+        corrections = written.corrections
     with clock.stage("report"):
-        summary = summarize(pull, plan, corrections, cap, dry_run=False)
+        summary = summarize(pull, plan, corrections, cap, dry_run=False, rechecked=written.rechecked)
         write_report_files(corrections, workdir / "report")
     # The pull's own time, less the export's waits and the ledger's writes, is reading the JSONL file.
     pull_seconds = clock.seconds.pop("pull")
@@ -126,7 +136,11 @@ def reconcile_stages(runtime: Runtime, workdir: Path) -> tuple[StageClock, dict[
         clock.peak_rss[stage] = clock.peak_rss["pull"]
     del clock.peak_rss["pull"]
     counts = summary.model_dump(mode="json", include={"orders_seen", "contacts_read", "updates", "written"})
-    return clock, {**counts, "failed": report.count("failed"), "order_source": pull.source}
+    return clock, {
+        **counts,
+        "failed": corrections.filter(pl.col("status") == FAILED).height,
+        "order_source": pull.source,
+    }
 
 
 def _list_contacts(runtime: Runtime, clock: StageClock) -> ContactSnapshot:

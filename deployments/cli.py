@@ -60,13 +60,16 @@ def reconcile(
     full: bool = typer.Option(False, "--full", help="Export every order and list every contact."),
     since: datetime | None = typer.Option(None, help="Re-check orders updated since this ISO date."),
     force: bool = typer.Option(False, "--force", help="Write even when drift exceeds the safety cap."),
+    backfill: bool = typer.Option(
+        False, "--backfill", help="Label the writes backfill (a history import workflows leave out)."
+    ),
 ) -> None:
     """Run the reconciliation flow once, now: make HubSpot equal to what Shopify says."""
     from deployments.reconcile_cli import run_reconcile
 
     if full and since is not None:
         raise typer.BadParameter("use either --full or --since")
-    raise typer.Exit(run_reconcile(full=full, since=since, dry_run=dry_run, force=force))
+    raise typer.Exit(run_reconcile(full=full, since=since, dry_run=dry_run, force=force, backfill=backfill))
 
 
 @app.command()
@@ -87,20 +90,65 @@ def replay(
     if run and requeued:
         from flows.sync_orders import sync_shopify_orders
 
-        typer.echo(sync_shopify_orders())
+        typer.echo(sync_shopify_orders(write_source="replay"))
 
 
 @app.command()
 def setup(
+    receiver_url: str | None = typer.Option(
+        None,
+        help="Public URL of the receiver's POST /webhooks/shopify: subscribe every topic it consumes "
+        "(default: SHOPSYNC_RECEIVER_URL; neither: subscriptions are left alone).",
+    ),
     budgets: bool = typer.Option(True, help="Create the shared API budgets (needs a Prefect server)."),
     alerts: str | None = typer.Option(
         None, help='Notification Block "type/name" to alert on failed runs and drift, e.g. slack-webhook/ops.'
     ),
 ) -> None:
-    """Create HubSpot properties, shared API budgets and alerting automations (idempotent)."""
+    """Create tables, HubSpot properties, webhook subscriptions, API budgets and alerts (idempotent)."""
     from flows.setup import setup_shopsync
+    from tasks.errors import ConfigError
+    from tasks.settings import get_settings
+    from tasks.setup.webhook_subscriptions import check_receiver_url
 
-    typer.echo(setup_shopsync(budgets=budgets, alerts_block=alerts))
+    url = receiver_url or get_settings().receiver_url
+    if url:
+        try:
+            url = check_receiver_url(url)
+        except ConfigError as error:
+            raise typer.BadParameter(str(error), param_hint="--receiver-url") from None
+    summary = setup_shopsync(budgets=budgets, alerts_block=alerts, receiver_url=url)
+    for part, result in summary.items():
+        if isinstance(result, list):
+            typer.echo(f"{part}:")
+            for line in result:
+                typer.echo(f"  {line}")
+        else:
+            typer.echo(f"{part}: {result}")
+
+
+@app.command()
+def doctor(
+    receiver_url: str | None = typer.Option(
+        None,
+        help="Public URL of the receiver's POST /webhooks/shopify; the subscriptions must point at it "
+        "(default: SHOPSYNC_RECEIVER_URL).",
+    ),
+) -> None:
+    """Check the store, the portal, Prefect and the database; print ✓/✗ with a fix, exit 1 on any ✗."""
+    from deployments.serve import load_deployment_specs
+    from tasks.settings import get_settings
+    from tasks.setup.doctor.diagnosis import diagnose
+    from tasks.setup.doctor.report import render
+
+    settings = get_settings()
+    deployments = [spec["name"] for spec in load_deployment_specs()]
+    checks = diagnose(settings, receiver_url or settings.receiver_url, deployments)
+    for line in render(checks):
+        typer.echo(line)
+    failures = sum(check.failed for check in checks)
+    typer.echo(f"{failures} problem(s) found." if failures else "Everything shopsync needs is in place.")
+    raise typer.Exit(1 if failures else 0)
 
 
 @app.command(name="serve")

@@ -26,13 +26,26 @@ _ROWS = (
 
 
 def run_reconcile(
-    *, full: bool, since: datetime | None, dry_run: bool, force: bool, console: Console | None = None
+    *,
+    full: bool,
+    since: datetime | None,
+    dry_run: bool,
+    force: bool,
+    backfill: bool = False,
+    console: Console | None = None,
 ) -> int:
-    """Run the flow here and print a summary; the exit code is 1 when capped or a write failed."""
+    """Run the flow here and print a summary; the exit code is 1 when capped or a write failed.
+
+    `backfill` labels the writes a history import; without it the flow decides (the first run is one).
+    """
     console = console or Console()
     try:
         summary = reconcile_shopify_hubspot(
-            mode="full" if full else "incremental", since=since, dry_run=dry_run, force=force
+            mode="full" if full else "incremental",
+            since=since,
+            dry_run=dry_run,
+            force=force,
+            backfill=True if backfill else None,
         )
     except DriftCapExceeded as error:
         console.print(f"[bold red]Aborted before writing:[/] {error}")

@@ -11,6 +11,7 @@ from typing import Literal
 
 from prefect import flow
 
+from tasks.reconcile.leased_writes import WriteOptions
 from tasks.reconcile.steps import ReconcileSummary
 from tasks.reconcile.tasks import (
     compute_expected,
@@ -34,6 +35,7 @@ def reconcile_shopify_hubspot(
     dry_run: bool = False,
     force: bool = False,
     batch_size: int = 100,
+    backfill: bool | None = None,
 ) -> ReconcileSummary:
     """Reconcile HubSpot contacts with Shopify orders once.
 
@@ -44,6 +46,8 @@ def reconcile_shopify_hubspot(
         dry_run: Report what would change and write nothing (the watermark stays put).
         force: Write even when the drift exceeds `reconcile.max_drift_share`.
         batch_size: Contacts per HubSpot batch request (at most 100).
+        backfill: Label the writes "backfill" (a history import no workflow should act on) instead of
+            "reconcile"; None decides by itself: the first run on a database is a backfill.
 
     Returns:
         The run's counts; the report is in the `drift-report` and `drift-corrections` artifacts.
@@ -61,8 +65,9 @@ def reconcile_shopify_hubspot(
         snapshot = listing.result() if listing else pull_hubspot_contacts(runtime, pull, state)
         report_progress(progress, 60, f"{snapshot.contacts.height} contacts read")
         plan, cap = plan_corrections(runtime, state, snapshot, pull, force)
-        corrections = write_hubspot_corrections(runtime, plan, cap, dry_run, batch_size)
+        options = WriteOptions(dry_run, batch_size, backfill)
+        written = write_hubspot_corrections(runtime, state, snapshot, pull, plan, cap, options)
         report_progress(progress, 90, "dry run: nothing written" if dry_run else "writes finished")
-        summary = publish_reconcile_report(runtime, pull, snapshot, plan, corrections, cap, dry_run)
+        summary = publish_reconcile_report(runtime, pull, snapshot, plan, written, cap, dry_run)
         report_progress(progress, 100, "done")
         return finish_reconcile(runtime, pull, summary, cap)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Literal
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
@@ -28,7 +29,10 @@ from tasks.sync.tasks import (
 
 @flow(name="sync-shopify-orders")
 def sync_shopify_orders(
-    batch_size: int = 100, max_batches: int = 50, fill_wait_seconds: float = 0.0
+    batch_size: int = 100,
+    max_batches: int = 50,
+    fill_wait_seconds: float = 0.0,
+    write_source: Literal["realtime", "replay"] = "realtime",
 ) -> dict[str, int]:
     """Sync pending webhook deliveries in batches until the inbox is empty (or `max_batches` is reached).
 
@@ -37,6 +41,8 @@ def sync_shopify_orders(
         max_batches: Upper bound of batches per run; the next run continues where this one stopped.
         fill_wait_seconds: Before each claim, wait up to this long for `batch_size` deliveries to be pending
             (0: claim at once). Fuller batches spend fewer HubSpot requests per delivery during a burst.
+        write_source: The label written with every change: "replay" when `shopsync replay` re-sent
+            failed deliveries, so a HubSpot workflow can tell them from orders arriving now.
 
     Returns:
         Counts of delivery outcomes and contact writes.
@@ -53,7 +59,9 @@ def sync_shopify_orders(
                 break
             try:
                 batch = record_deliveries(runtime, deliveries)
-                report, reasons, unchanged = sync_customers(runtime, batch.customer_ids)
+                report, reasons, unchanged = sync_customers(
+                    runtime, batch.customer_ids, worker_id, write_source
+                )
             except Exception as error:
                 release_deliveries(runtime, deliveries, worker_id, error)
                 raise

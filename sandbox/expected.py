@@ -32,6 +32,8 @@ class ExpectedCustomer:
     first_order_date: date | None
     last_order_date: date | None
     last_order_number: str | None
+    # The exact instant of the latest qualifying order: what the workflow trigger should at least show.
+    last_order_at: datetime | None
     currency: str
 
 
@@ -76,6 +78,7 @@ def _summarise(customer_id: int, history: list[Mapping[str, Any]]) -> ExpectedCu
         first_order_date=_processed_at(first).date() if first else None,
         last_order_date=_processed_at(last).date() if last else None,
         last_order_number=last["name"] if last else None,
+        last_order_at=_processed_at(last) if last else None,
         currency=chronological[-1]["current_total_price_set"]["shop_money"]["currency_code"],
     )
 

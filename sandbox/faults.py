@@ -1,4 +1,4 @@
-"""Fault injection for the sandbox APIs: seeded error statuses, timeouts and latency.
+"""Fault injection for the sandbox APIs: seeded error statuses, timeouts, latency, and held requests.
 
 Both sandbox apps wrap themselves in `FaultInjectionMiddleware` (with their own API-shaped error bodies) and
 mount `faults_routes(plan)`, so a test or drill can `PUT /_sandbox/faults` and watch the product cope.
@@ -34,6 +34,10 @@ class FaultPlan:
     Rates are probabilities per request: one seeded draw per eligible request, so a plan and a request
     sequence always give the same faults. `timeout_after_apply` lets a timed-out request reach the app
     first: the write happens but the client never hears of it, the nastiest case for idempotency.
+
+    `hold_requests` holds the next that many requests whose path matches `hold_paths` before the app sees
+    them, until the plan is replaced (any `PUT /_sandbox/faults`): a drill can freeze a writer with its
+    request in flight, let another writer act, then let the first one land.
     """
 
     error_rates: dict[int, float] = field(default_factory=dict)
@@ -43,23 +47,49 @@ class FaultPlan:
     paths: str = ""
     seed: int = 0
     timeout_after_apply: bool = False
+    hold_paths: str = ""
+    hold_requests: int = 0
     _rng: random.Random = field(init=False, repr=False, compare=False)
     _requests: int = field(init=False, repr=False, compare=False, default=0)
     _injected: dict[str, int] = field(init=False, repr=False, compare=False, default_factory=dict)
+    _generation: int = field(init=False, repr=False, compare=False, default=0)
+    _held: int = field(init=False, repr=False, compare=False, default=0)
+    _holding: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
         self._validate()
         self.reset()
 
     def reset(self) -> None:
-        """Restart the random sequence from `seed` and zero the counters."""
+        """Restart the random sequence from `seed`, zero the counters and release every held request."""
         self._rng = random.Random(self.seed)
         self._requests = 0
         self._injected = {}
+        self._generation += 1
+        self._held = 0
+
+    def holds(self, path: str) -> bool:
+        """Whether a request to `path` is to be held (and counts it as held if so)."""
+        if self._held >= self.hold_requests or not self.hold_paths or _is_control(path):
+            return False
+        if re.search(self.hold_paths, path) is None:
+            return False
+        self._held += 1
+        return True
+
+    async def wait_for_release(self) -> None:
+        """Park a held request until the plan is replaced."""
+        generation = self._generation
+        self._holding += 1
+        try:
+            while self._generation == generation:
+                await asyncio.sleep(0.01)
+        finally:
+            self._holding -= 1
 
     def applies_to(self, path: str) -> bool:
         """Whether a request to `path` is eligible for faults."""
-        if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
+        if _is_control(path):
             return False
         return not self.paths or re.search(self.paths, path) is not None
 
@@ -91,7 +121,9 @@ class FaultPlan:
             "paths": self.paths,
             "seed": self.seed,
             "timeout_after_apply": self.timeout_after_apply,
-            "stats": {"requests": self._requests, "injected": dict(self._injected)},
+            "hold_paths": self.hold_paths,
+            "hold_requests": self.hold_requests,
+            "stats": {"requests": self._requests, "injected": dict(self._injected), "holding": self._holding},
         }
 
     def load(self, config: Mapping[str, Any]) -> None:
@@ -132,10 +164,18 @@ class FaultPlan:
             raise ValueError("timeout_rate plus all error rates must not exceed 1")
         if self.timeout_seconds < 0 or self.latency_seconds < 0:
             raise ValueError("timeout_seconds and latency_seconds must be >= 0")
-        try:
-            re.compile(self.paths)
-        except re.error as error:
-            raise ValueError(f"paths is not a valid regex: {error}") from error
+        count = self.hold_requests
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"hold_requests must be a whole number >= 0, got {self.hold_requests!r}")
+        for name in ("paths", "hold_paths"):
+            try:
+                re.compile(getattr(self, name))
+            except re.error as error:
+                raise ValueError(f"{name} is not a valid regex: {error}") from error
+
+
+def _is_control(path: str) -> bool:
+    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
 
 
 def _check_probability(name: str, value: float) -> None:
@@ -174,6 +214,8 @@ class FaultInjectionMiddleware:
         self._sleep = sleep
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.plan.holds(scope["path"]):
+            await self.plan.wait_for_release()
         if scope["type"] != "http" or not self.plan.applies_to(scope["path"]):
             await self.app(scope, receive, send)
             return

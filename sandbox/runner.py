@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.table import Table
@@ -22,9 +22,13 @@ from sandbox.seed import SeedData, generate_store
 from sandbox.server import serve_in_thread
 from sandbox.shopify.app import create_app as create_shopify_app
 from sandbox.shopify.config import ShopifySandboxConfig
+from sandbox.shopify.dispatcher import WebhookDispatcher
 from sandbox.shopify.store import ShopifyStore
 
 API_VERSION = "2026-04"
+# How shopsync authenticates to the sandbox Shopify: a Dev Dashboard app's client credentials (the way a
+# store owner connects today) or a legacy custom app's static token.
+ShopifyAuthMode = Literal["client_credentials", "token"]
 
 
 @dataclass
@@ -40,6 +44,8 @@ class SandboxEndpoints:
     hubspot_store: HubSpotStore
     shopify_config: ShopifySandboxConfig = field(repr=False)
     hubspot_config: HubSpotSandboxConfig = field(repr=False)
+    # Shopify's webhook sender: delivers store events to whatever the app subscribed.
+    shopify_webhooks: WebhookDispatcher = field(repr=False)
     # The HubSpot app's live context (store, rate limiter and its counters), for tests and benchmarks.
     hubspot_context: Any = field(default=None, repr=False)
 
@@ -47,12 +53,23 @@ class SandboxEndpoints:
     def shopify_graphql_url(self) -> str:
         return f"{self.shopify_base_url}/admin/api/{API_VERSION}/graphql.json"
 
-    def environment(self) -> dict[str, str]:
-        """The settings that point shopsync at this sandbox (names as in the README)."""
+    def environment(self, shopify_auth: ShopifyAuthMode = "token") -> dict[str, str]:
+        """The settings that point shopsync at this sandbox (names as in the README).
+
+        With client credentials there is no SHOPIFY_WEBHOOK_SECRETS either: the app's client secret signs
+        the sandbox's webhooks and verifies them in the receiver.
+        """
+        if shopify_auth == "client_credentials":
+            credentials = {
+                "SHOPIFY_CLIENT_ID": self.shopify_config.client_id,
+                "SHOPIFY_CLIENT_SECRET": self.shopify_config.client_secret,
+            }
+        else:
+            credentials = {"SHOPIFY_ACCESS_TOKEN": self.shopify_token}
         return {
             "SHOPIFY_SHOP_DOMAIN": self.seed.shop.domain,
             "SHOPIFY_ADMIN_API_URL": self.shopify_graphql_url,
-            "SHOPIFY_ACCESS_TOKEN": self.shopify_token,
+            **credentials,
             "SHOPIFY_SHOP_TIMEZONE": self.seed.shop.iana_timezone,
             "HUBSPOT_API_URL": self.hubspot_base_url,
             "HUBSPOT_ACCESS_TOKEN": self.hubspot_token,
@@ -94,10 +111,11 @@ def serve_sandbox(
     shopify_store = ShopifyStore.from_seed(data)
     hubspot_store = HubSpotStore.from_seed(data, clock=hubspot_config.clock)
     hubspot_app = create_hubspot_app(hubspot_store, hubspot_config)
+    shopify_app = create_shopify_app(shopify_store, shopify_config)
+    webhooks: WebhookDispatcher = shopify_app.state.sandbox.webhooks
     with ExitStack() as stack:
-        shopify = stack.enter_context(
-            serve_in_thread(create_shopify_app(shopify_store, shopify_config), host, shopify_port)
-        )
+        stack.callback(webhooks.close)
+        shopify = stack.enter_context(serve_in_thread(shopify_app, host, shopify_port))
         hubspot = stack.enter_context(serve_in_thread(hubspot_app, host, hubspot_port))
         yield SandboxEndpoints(
             shopify_base_url=shopify.base_url,
@@ -109,6 +127,7 @@ def serve_sandbox(
             hubspot_store=hubspot_store,
             shopify_config=shopify_config,
             hubspot_config=hubspot_config,
+            shopify_webhooks=webhooks,
             hubspot_context=hubspot_app.state.sandbox,
         )
 
@@ -137,7 +156,7 @@ def describe(endpoints: SandboxEndpoints, console: Console | None = None) -> Non
     for note in seed.drift:
         console.print(f"  • {note}")
     console.print("Point shopsync at it with:")
-    for name, value in endpoints.environment().items():
+    for name, value in endpoints.environment("client_credentials").items():
         console.print(f"  export {name}={value}")
 
 

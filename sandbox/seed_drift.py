@@ -181,9 +181,15 @@ def _contact(customer: dict[str, Any], values: ExpectedCustomer, written: dateti
         "shopify_last_order_date": values.last_order_date.isoformat() if values.last_order_date else "",
         "shopify_last_order_number": values.last_order_number or "",
         "shopify_currency": values.currency,
-        "lastmodifieddate": written.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "shopify_last_order_paid_at": _iso_millis(values.last_order_at) if values.last_order_at else "",
+        "shopify_last_write_source": "realtime",
+        "lastmodifieddate": _iso_millis(written),
     }
     return {name: value for name, value in properties.items() if value}
+
+
+def _iso_millis(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _without_refunds(order: Order) -> Order:

@@ -24,6 +24,7 @@ from tasks.rules.config import ShopsyncConfig, load_config
 from tasks.settings import Settings, get_settings
 from tasks.shopify.client import ShopifyClient
 from tasks.shopify.product_types import ProductTypeCache
+from tasks.store.contact_leases import ContactLeases
 from tasks.store.db import create_schema, make_engine
 from tasks.store.inbox import Inbox
 from tasks.store.ledger import Ledger
@@ -37,6 +38,7 @@ class Runtime:
     config: ShopsyncConfig
     inbox: Inbox
     ledger: Ledger
+    leases: ContactLeases
     shopify: ShopifyClient
     hubspot: HubSpotClient
     product_types: ProductTypeCache
@@ -95,6 +97,7 @@ def open_runtime(settings: Settings | None = None) -> Iterator[Runtime]:
             config=load_config(settings.config_path),
             inbox=Inbox(engine),
             ledger=Ledger(engine),
+            leases=ContactLeases(engine, settings.claim_lease_seconds),
             shopify=shopify,
             hubspot=hubspot,
             product_types=ProductTypeCache(shopify.product_types),

@@ -7,6 +7,7 @@ an HTTP client is built, so they never reach logs, artifacts or flow parameters.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -34,6 +35,8 @@ class Settings(BaseSettings):
     )
     shopify_admin_api_url: str | None = Field(default=None, validation_alias="SHOPIFY_ADMIN_API_URL")
     shopify_access_token: SecretStr | None = Field(default=None, validation_alias="SHOPIFY_ACCESS_TOKEN")
+    shopify_client_id: str | None = Field(default=None, validation_alias="SHOPIFY_CLIENT_ID")
+    shopify_client_secret: SecretStr | None = Field(default=None, validation_alias="SHOPIFY_CLIENT_SECRET")
     shopify_webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, validation_alias="SHOPIFY_WEBHOOK_SECRETS"
     )
@@ -47,11 +50,14 @@ class Settings(BaseSettings):
     shopify_block: str | None = Field(default=None, validation_alias="SHOPSYNC_SHOPIFY_BLOCK")
     hubspot_block: str | None = Field(default=None, validation_alias="SHOPSYNC_HUBSPOT_BLOCK")
     rate_budgets: bool = Field(default=False, validation_alias="SHOPSYNC_RATE_BUDGETS")
-    # How long a sync run's claim on a delivery holds; a crashed run's deliveries are retried after it.
     payload_retention_days: int = Field(default=30, ge=1, validation_alias="SHOPSYNC_PAYLOAD_RETENTION_DAYS")
     max_delivery_attempts: int = Field(default=5, ge=1, validation_alias="SHOPSYNC_MAX_DELIVERY_ATTEMPTS")
+    # How long a sync run's claim on a delivery, and a writer's lease on a customer's contact, hold; a crashed
+    # run's deliveries and customers are taken over after it.
     claim_lease_seconds: float = Field(default=300.0, gt=0, validation_alias="SHOPSYNC_CLAIM_LEASE_SECONDS")
     config_path: Path = Field(default=Path("shopsync.toml"), validation_alias="SHOPSYNC_CONFIG")
+    # Where Shopify delivers webhooks: setup subscribes it, doctor checks the subscriptions point at it.
+    receiver_url: str | None = Field(default=None, validation_alias="SHOPSYNC_RECEIVER_URL")
 
     @field_validator("shopify_webhook_secrets", mode="before")
     @classmethod
@@ -82,25 +88,73 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'shopsync.db').resolve()}"
 
-    def require_shopify_token(self) -> SecretStr:
-        """The Admin API token, or a ConfigError that names the variable to set."""
-        return _require(self.shopify_access_token, "SHOPIFY_ACCESS_TOKEN")
+    def shopify_auth(self) -> ShopifyAuthSettings:
+        """How to authenticate to the Admin API: a static token, or an app's client id and secret.
+
+        Raises:
+            ConfigError: Neither is configured (the message names both options), both are, or only half of
+                the client credentials is.
+        """
+        token = _present(self.shopify_access_token)
+        client_id = (self.shopify_client_id or "").strip() or None
+        client_secret = _present(self.shopify_client_secret)
+        if token is not None and (client_id or client_secret):
+            raise ConfigError(
+                "set either SHOPIFY_ACCESS_TOKEN (a legacy custom app's token) or SHOPIFY_CLIENT_ID + "
+                "SHOPIFY_CLIENT_SECRET (a Dev Dashboard app), not both"
+            )
+        if token is not None:
+            return ShopifyAuthSettings(access_token=token)
+        if client_id and client_secret:
+            return ShopifyAuthSettings(client_id=client_id, client_secret=client_secret)
+        if client_id or client_secret:
+            missing = "SHOPIFY_CLIENT_SECRET" if client_id else "SHOPIFY_CLIENT_ID"
+            raise ConfigError(f"{missing} is not set: the client-credentials grant needs both id and secret")
+        raise ConfigError(
+            "Shopify credentials are not set: set SHOPIFY_CLIENT_ID + SHOPIFY_CLIENT_SECRET (an app created "
+            "in the Dev Dashboard) or SHOPIFY_ACCESS_TOKEN (a legacy custom app's Admin API token)"
+        )
 
     def require_hubspot_token(self) -> SecretStr:
         """The HubSpot private-app token or service key, or a ConfigError naming the variable."""
         return _require(self.hubspot_access_token, "HUBSPOT_ACCESS_TOKEN")
 
     def require_webhook_secrets(self) -> list[SecretStr]:
-        """The webhook signing secrets (current first), or a ConfigError naming the variable."""
-        if not self.shopify_webhook_secrets:
-            raise ConfigError("SHOPIFY_WEBHOOK_SECRETS is not set: the receiver cannot verify any delivery")
-        return self.shopify_webhook_secrets
+        """The webhook signing secrets (current first), or a ConfigError naming the variables.
+
+        A Dev Dashboard app signs its webhooks with its client secret, so without SHOPIFY_WEBHOOK_SECRETS the
+        client secret is the one secret.
+        """
+        if self.shopify_webhook_secrets:
+            return self.shopify_webhook_secrets
+        client_secret = _present(self.shopify_client_secret)
+        if client_secret is not None:
+            return [client_secret]
+        raise ConfigError(
+            "SHOPIFY_WEBHOOK_SECRETS (or SHOPIFY_CLIENT_SECRET) is not set: the receiver cannot verify any "
+            "delivery"
+        )
+
+
+@dataclass(frozen=True)
+class ShopifyAuthSettings:
+    """One way to authenticate to the Admin API: `access_token`, or `client_id` with `client_secret`."""
+
+    access_token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+
+
+def _present(secret: SecretStr | None) -> SecretStr | None:
+    """The secret, or None when it is unset or blank (a blank secret is never sent)."""
+    return secret if secret is not None and secret.get_secret_value().strip() else None
 
 
 def _require(secret: SecretStr | None, name: str) -> SecretStr:
-    if secret is None or not secret.get_secret_value().strip():
+    present = _present(secret)
+    if present is None:
         raise ConfigError(f"{name} is not set (or empty); shopsync will not call the API without it")
-    return secret
+    return present
 
 
 @lru_cache(maxsize=1)

@@ -20,12 +20,15 @@ from rich.table import Table
 from deployments.demo.screenshots import capture_reconcile_run
 from deployments.demo.stack import Stack, running_stack
 from deployments.demo.story import (
-    DEMO_SECRET,
     BurstResult,
+    WorkflowTriggers,
     contacts_off_by,
     run_and_wait,
+    run_doctor,
     send_burst,
+    triggers_before,
     wait_for_inbox,
+    workflow_triggers,
 )
 from sandbox.runner import SandboxEndpoints, describe, running_sandbox
 from tasks.runtime import database
@@ -59,9 +62,10 @@ def run_demo(
     started = time.monotonic()
     with running_sandbox(seed=seed) as sandbox:
         describe(sandbox, console)
+        # A Dev Dashboard app, as a store owner connects one today: client id and secret, no static token;
+        # the client secret also signs and verifies the webhooks.
         env = {
-            **sandbox.environment(),
-            "SHOPIFY_WEBHOOK_SECRETS": DEMO_SECRET,
+            **sandbox.environment("client_credentials"),
             "SHOPSYNC_DATABASE_URL": f"sqlite:///{data_dir / 'shopsync.db'}",
             "SHOPSYNC_CONFIG": str(data_dir / "shopsync.toml"),
             # setup (the first step) creates the shared budgets every later run draws from.
@@ -92,17 +96,26 @@ def _tell_story(
     console: Console, sandbox: SandboxEndpoints, stack: Stack, data_dir: Path
 ) -> tuple[bool, FlowRun | None]:
     runs: list[tuple[str, FlowRun]] = []
-    with console.status("setup: HubSpot properties and shared API budgets…"):
-        runs.append(("setup", run_and_wait("setup-shopsync/setup", {})))
+    with console.status("setup: tables, HubSpot properties, webhook subscriptions, shared API budgets…"):
+        setup_run = run_and_wait("setup-shopsync/setup", {"receiver_url": stack.receiver_url})
+        runs.append(("setup", setup_run))
+    subscriptions = sandbox.shopify_store.webhook_subscriptions
+    subscribed = sorted({s["uri"] for s in subscriptions})
+    console.print(f"Setup subscribed {len(subscriptions)} topics to {', '.join(subscribed)}.")
+    with console.status("shopsync doctor…"):
+        doctor_passed, doctor_report = run_doctor(stack.env, stack.receiver_url)
+    console.print(doctor_report, markup=False, highlight=False)
     drift_before, customers = contacts_off_by(sandbox)
     console.print(f"Before: {drift_before} of {customers} customers' contacts disagree with Shopify.")
+    triggers_at_start = triggers_before(sandbox)
 
-    with console.status("Sending a burst of signed orders/paid webhooks…"):
+    with console.status("Shopify delivers orders/paid to the subscription…"):
         burst = send_burst(sandbox, stack.receiver_url)
     console.print(
         f"Burst: {burst.sent} deliveries sent, {burst.accepted} accepted"
         f" (incl. {burst.duplicates} duplicates), {burst.rejected} forged one rejected,"
-        f" {burst.missed_on_purpose} orders' webhooks 'lost' on purpose."
+        f" {burst.missed_on_purpose} orders' webhooks 'lost' on purpose, {burst.new_orders} customers"
+        " bought again."
     )
     inbox = Inbox(database(f"sqlite:///{data_dir / 'shopsync.db'}"))
     unique = burst.accepted - burst.duplicates
@@ -121,17 +134,24 @@ def _tell_story(
         runs.append(("reconcile (dry run)", run_and_wait(_RECONCILE, {"mode": "full", "dry_run": True})))
     drift_after_dry_run, _ = contacts_off_by(sandbox)
     with console.status("Reconciliation, for real…"):
-        runs.append(("reconcile", run_and_wait(_RECONCILE, {"mode": "full", "dry_run": False})))
+        # The seeded portal was synced by shopsync before (its contacts carry the trigger): not a backfill.
+        parameters = {"mode": "full", "dry_run": False, "backfill": False}
+        runs.append(("reconcile", run_and_wait(_RECONCILE, parameters)))
     drift_final, _ = contacts_off_by(sandbox)
+    triggers = workflow_triggers(sandbox, triggers_at_start)
 
     checks = {
+        "setup subscribed the receiver to every topic": subscribed == [stack.receiver_url],
+        "shopsync doctor passed": doctor_passed,
         "every accepted delivery finished": synced,
         "dry run wrote nothing": drift_after_dry_run == drift_after_sync,
         "HubSpot equals Shopify after reconciliation": drift_final == 0,
+        "no workflow trigger from a correction": triggers.from_corrections == 0 and triggers.new_orders > 0,
         # A sync run may still be queued behind the one-at-a-time limit (the safety drain): not a failure.
         "no run failed": all(_not_failed(run) for _, run in runs),
     }
-    _print_summary(console, stack, burst, inbox, runs, (drift_before, drift_after_sync, drift_final), checks)
+    drift = (drift_before, drift_after_sync, drift_final)
+    _print_summary(console, stack, burst, inbox, runs, drift, triggers, checks)
     return all(checks.values()), runs[-1][1]
 
 
@@ -160,6 +180,7 @@ def _print_summary(
     inbox: Inbox,
     runs: list[tuple[str, FlowRun]],
     drift: tuple[int, int, int],
+    triggers: WorkflowTriggers,
     checks: dict[str, bool],
 ) -> None:
     counts = inbox.counts()
@@ -172,6 +193,8 @@ def _print_summary(
     for status in ("synced", "skipped", "failed"):
         table.add_row(f"deliveries {status}", str(counts[status]))
     table.add_row("contacts off before / after sync / after reconcile", " / ".join(map(str, drift)))
+    labels = ", ".join(f"{count} {source}" for source, count in sorted(triggers.by_source.items()))
+    table.add_row(triggers.describe(), labels or "none")
     console.print(table)
     runs_table = Table(title="Runs in the Prefect UI")
     runs_table.add_column("step")

@@ -34,6 +34,7 @@ from sandbox.hubspot.errors import (
 from sandbox.hubspot.ratelimit import RateLimiter
 from sandbox.hubspot.sandbox_routes import sandbox_routes
 from sandbox.hubspot.store import HubSpotStore
+from sandbox.hubspot.token_info import token_info_routes
 from sandbox.hubspot.wire import SandboxContext
 
 Handler = Callable[[Request, SandboxContext], Awaitable[Response]]
@@ -145,7 +146,7 @@ def create_app(
     config = config or HubSpotSandboxConfig()
     plan = faults or FaultPlan()
     ctx = SandboxContext(store, config, RateLimiter(config), store.checkpoint(), plan)
-    routes = [*api_routes(ctx), *sandbox_routes(ctx)]
+    routes = [*api_routes(ctx), *token_info_routes(ctx), *sandbox_routes(ctx)]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.sandbox = ctx
     # Injected faults never reach the app, so they are not counted as served requests.

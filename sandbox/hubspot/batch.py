@@ -23,6 +23,7 @@ from sandbox.hubspot.wire import (
     contact_json,
     json_body,
     properties_of,
+    with_history,
     written_contact_json,
 )
 
@@ -89,7 +90,10 @@ async def batch_read(request: Request, ctx: SandboxContext) -> Response:
             missing.append(key)
         else:
             found.setdefault(contact.id, contact)
-    results = [contact_json(c, ctx.store.schema, names) for c in found.values()]
+    history = body.get("propertiesWithHistory") or None
+    results = [
+        with_history(contact_json(c, ctx.store.schema, names), ctx.store, c, history) for c in found.values()
+    ]
     errors = _not_found(missing)
     return _respond(ctx, started, results, errors, 200)
 

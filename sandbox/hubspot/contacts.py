@@ -17,6 +17,7 @@ from sandbox.hubspot.wire import (
     query_flag,
     query_int,
     query_properties,
+    with_history,
     written_contact_json,
 )
 
@@ -51,7 +52,8 @@ def _resolve_or_404(request: Request, store: HubSpotStore) -> Contact:
 def _next_link(request: Request, ctx: SandboxContext, after: str, limit: int) -> str:
     base = ctx.config.base_url or str(request.base_url).rstrip("/")
     query = [("limit", str(limit)), ("after", after)]
-    query += [("properties", name) for name in request.query_params.getlist("properties")]
+    for field in ("properties", "propertiesWithHistory"):
+        query += [(field, name) for name in request.query_params.getlist(field)]
     return f"{base}{request.url.path}?" + "&".join(f"{k}={v}" for k, v in query)
 
 
@@ -66,8 +68,9 @@ async def list_contacts(request: Request, ctx: SandboxContext) -> Response:
     start = bisect.bisect_left(pool, int(after_raw), key=lambda c: int(c.id))
     # Slice the page only: copying the rest of the portal for every page made a full listing quadratic.
     page = pool[start : start + limit]
-    names = query_properties(request)
-    body: dict[str, object] = {"results": [contact_json(c, ctx.store.schema, names) for c in page]}
+    names, history = query_properties(request), query_properties(request, "propertiesWithHistory")
+    results = [with_history(contact_json(c, ctx.store.schema, names), ctx.store, c, history) for c in page]
+    body: dict[str, object] = {"results": results}
     if len(pool) - start > limit:
         after = str(int(page[-1].id) + 1)
         body["paging"] = {"next": {"after": after, "link": _next_link(request, ctx, after, limit)}}
@@ -77,7 +80,9 @@ async def list_contacts(request: Request, ctx: SandboxContext) -> Response:
 async def get_contact(request: Request, ctx: SandboxContext) -> Response:
     """GET /contacts/{id}: by id (merged ids resolve), email or a unique property."""
     contact = _resolve_or_404(request, ctx.store)
-    return JSONResponse(contact_json(contact, ctx.store.schema, query_properties(request)))
+    record = contact_json(contact, ctx.store.schema, query_properties(request))
+    history = query_properties(request, "propertiesWithHistory")
+    return JSONResponse(with_history(record, ctx.store, contact, history))
 
 
 async def create_contact(request: Request, ctx: SandboxContext) -> Response:

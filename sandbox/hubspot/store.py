@@ -20,6 +20,7 @@ from sandbox.hubspot.errors import (
     object_not_found,
     validation_error,
 )
+from sandbox.hubspot.history import API, IMPORT, UI, PropertyHistory
 from sandbox.hubspot.index import ALWAYS_INDEXED, SearchIndex
 from sandbox.hubspot.owners import ValueOwners, claims_of
 from sandbox.hubspot.records import Contact
@@ -64,6 +65,7 @@ class HubSpotStore:
         self._epoch = epoch or datetime.now(UTC)
         self.schema = PropertySchema(self._epoch)
         self.index = SearchIndex(clock)
+        self.history = PropertyHistory()
         self._contacts: dict[str, Contact] = {}
         # Live contacts by id, rebuilt after any write: a full listing asks for them once per page.
         self._live: list[Contact] | None = None
@@ -151,9 +153,12 @@ class HubSpotStore:
             raise contact_conflict(existing)
         return values
 
-    def apply_create(self, values: Values, indexed_at: float | None = None) -> Contact:
-        """Create a contact from `prepare_create` values."""
+    def apply_create(
+        self, values: Values, indexed_at: float | None = None, source_type: str = API
+    ) -> Contact:
+        """Create a contact from `prepare_create` values (recorded in its property history)."""
         now, contact_id = self.now(), self._new_id()
+        self.history.record(contact_id, values, now, source_type)
         created = parse_instant(values.get("createdate") or "") or now
         modified = parse_instant(values.get("lastmodifieddate") or "") or now
         values = {**values, "hs_object_id": contact_id, "createdate": iso_millis(created)}
@@ -167,7 +172,8 @@ class HubSpotStore:
         self, properties: Mapping[str, object], *, api_write: bool = True, indexed_at: float | None = None
     ) -> Contact:
         """Create a contact; raises PropertyValuesInvalid (400) or the 409 conflict."""
-        return self.apply_create(self.prepare_create(properties, api_write=api_write), indexed_at)
+        values = self.prepare_create(properties, api_write=api_write)
+        return self.apply_create(values, indexed_at, API if api_write else IMPORT)
 
     def prepare_update(
         self,
@@ -189,8 +195,9 @@ class HubSpotStore:
             raise contact_conflict(existing)
         return contact, values
 
-    def apply_update(self, contact: Contact, values: Values) -> Contact:
-        """Write `prepare_update` values; `None` clears. Bumps `lastmodifieddate`."""
+    def apply_update(self, contact: Contact, values: Values, source_type: str = API) -> Contact:
+        """Write `prepare_update` values; `None` clears. Bumps `lastmodifieddate` and records the history."""
+        self.history.record(contact.id, values, self.now(), source_type)
         for name, value in values.items():
             if value is None:
                 contact.properties.pop(name, None)
@@ -211,7 +218,7 @@ class HubSpotStore:
         contact, values = self.prepare_update(
             contact_id, properties, api_write=api_write, unique_only_at_create=unique_only_at_create
         )
-        return self.apply_update(contact, values)
+        return self.apply_update(contact, values, API if api_write else UI)
 
     def archive(self, contact_id: str) -> None:
         """Archive (soft-delete) a live contact; raises 404 when unknown."""
@@ -247,6 +254,7 @@ class HubSpotStore:
             self._redirects[old.id] = contact.id
             self.index.remove(old.id, indexed_at)
         self._contacts[contact.id] = contact
+        self.history.merge(contact.id, [primary.id, absorbed.id])
         self._touch(contact, indexed_at)
         return contact
 

@@ -33,10 +33,20 @@ class SandboxContext:
     faults: FaultPlan
 
 
-def query_properties(request: Request) -> list[str] | None:
+def query_properties(request: Request, name: str = "properties") -> list[str] | None:
     """`properties=a,b` or repeated `properties=a&properties=b`; None when absent."""
-    raw = request.query_params.getlist("properties")
+    raw = request.query_params.getlist(name)
     return split_names(raw) if raw else None
+
+
+def with_history(
+    record: dict[str, Any], store: HubSpotStore, contact: Contact, names: Sequence[str] | None
+) -> dict[str, Any]:
+    """`record` plus `propertiesWithHistory` for the defined properties among `names` (when asked)."""
+    if names:
+        defined = [name for name in names if store.schema.get(name) is not None]
+        record["propertiesWithHistory"] = store.history.of(contact.id, defined)
+    return record
 
 
 def split_names(raw: Sequence[str]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -11,6 +12,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -19,6 +21,8 @@ from starlette.routing import BaseRoute, Route
 from sandbox.faults import FaultInjectionMiddleware, FaultPlan, faults_routes
 from sandbox.shopify.bulk import BulkOperations
 from sandbox.shopify.config import ShopifySandboxConfig
+from sandbox.shopify.dispatcher import WebhookDispatcher, webhook_routes
+from sandbox.shopify.oauth import TokenIssuer, oauth_routes
 from sandbox.shopify.resolvers_connection import ResolverContext
 from sandbox.shopify.schema import execute_graphql, load_schema, serialize_datetime
 from sandbox.shopify.store import ShopifyStore
@@ -38,12 +42,16 @@ class ShopifySandbox:
     bucket: LeakyBucket
     bulk: BulkOperations
     faults: FaultPlan
+    tokens: TokenIssuer
+    webhooks: WebhookDispatcher
 
     def reset(self) -> None:
-        """Back to the store's initial records, a full bucket and no bulk operations."""
+        """Back to the store's initial records, a full bucket, no bulk operations, tokens or deliveries."""
         self.store.reset()
         self.bucket.reset()
         self.bulk.reset()
+        self.tokens.reset()
+        self.webhooks.reset()
 
 
 def served_version(requested: str, supported: tuple[str, ...]) -> str | None:
@@ -93,7 +101,7 @@ def graphql_routes(sandbox: ShopifySandbox) -> list[BaseRoute]:
         if version is None:
             return _errors(404, "Not Found")
         headers = {VERSION_HEADER: version}
-        if request.headers.get("x-shopify-access-token") != sandbox.config.access_token:
+        if sandbox.tokens.check(request.headers.get("x-shopify-access-token")) != "valid":
             return _errors(401, INVALID_TOKEN, headers)
         body = await _request_body(request)
         if body is None:
@@ -125,6 +133,8 @@ def sandbox_routes(sandbox: ShopifySandbox) -> list[BaseRoute]:
             sandbox.bulk.as_graphql(op, str(request.base_url).rstrip("/")) for op in sandbox.bulk.all()
         ]
         snapshot["throttle"] = sandbox.bucket.status()
+        snapshot["oauth"] = sandbox.tokens.stats()
+        snapshot["webhook_deliveries"] = [d.as_json() for d in sandbox.webhooks.deliveries()]
         return Response(json.dumps(snapshot, default=serialize_datetime), media_type="application/json")
 
     async def reset(request: Request) -> Response:
@@ -177,14 +187,19 @@ def sandbox_routes(sandbox: ShopifySandbox) -> list[BaseRoute]:
 
 
 def create_app(
-    store: ShopifyStore, config: ShopifySandboxConfig | None = None, faults: FaultPlan | None = None
+    store: ShopifyStore,
+    config: ShopifySandboxConfig | None = None,
+    faults: FaultPlan | None = None,
+    webhook_http: Callable[[], httpx.Client] | None = None,
 ) -> Starlette:
     """The sandbox Shopify Admin API over `store`, wrapped in fault injection.
 
     Args:
         store: The shop's records; `/_sandbox/reset` returns them to their state at creation.
-        config: Token, versions, cost limits, bulk timing and clocks (default: Standard plan).
+        config: Tokens and client credentials, versions, cost limits, bulk timing and clocks (default:
+            Standard plan).
         faults: The live fault plan (default: no faults until `PUT /_sandbox/faults`).
+        webhook_http: Makes the client webhooks are delivered with (tests pass a receiver's TestClient).
 
     Returns:
         A Starlette app; `app.state.sandbox` is the `ShopifySandbox` behind it.
@@ -197,8 +212,16 @@ def create_app(
         bucket=LeakyBucket(config.maximum_available, config.restore_rate, config.clock),
         bulk=BulkOperations(config),
         faults=faults or FaultPlan(),
+        tokens=TokenIssuer(config),
+        webhooks=WebhookDispatcher(store, config, webhook_http),
     )
-    app = Starlette(routes=[*graphql_routes(sandbox), *sandbox_routes(sandbox)])
+    routes = [
+        *graphql_routes(sandbox),
+        *oauth_routes(sandbox.tokens),
+        *webhook_routes(sandbox.webhooks),
+        *sandbox_routes(sandbox),
+    ]
+    app = Starlette(routes=routes)
     app.state.sandbox = sandbox
     app.add_middleware(
         FaultInjectionMiddleware, plan=sandbox.faults, error_body=shopify_error_body, sleep=config.sleep

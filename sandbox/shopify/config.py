@@ -19,8 +19,17 @@ class ShopifySandboxConfig:
     """How the sandbox behaves; every limit mirrors Shopify's Standard plan by default.
 
     Attributes:
-        access_token: The only `X-Shopify-Access-Token` value accepted. The default is
-            deliberately not shaped like a real `shpat_` token.
+        access_token: The static `X-Shopify-Access-Token` accepted (a legacy custom app's). The
+            default is deliberately not shaped like a real `shpat_` token.
+        client_id: The Dev Dashboard app's client id, for the client-credentials grant.
+        client_secret: The app's client secret: it gets tokens and signs the app's webhooks.
+        token_lifetime_seconds: How long a granted token lasts (Shopify: about 24 h; tests: seconds).
+        granted_scopes: The access scopes the merchant granted the app (`accessScopes`, the grant's
+            `scope`); a query of an object needing another scope gets ACCESS_DENIED.
+        protected_customer_data: Whether the app may read customers' email, name and phone
+            (protected customer data level 2); without it those fields are null with ACCESS_DENIED.
+        webhook_retry_time_scale: Multiplies Shopify's webhook retry waits (8 retries over 4 hours);
+            the default turns those hours into seconds.
         api_versions: Supported versions, oldest first. An older well-formed version
             falls forward to the oldest one (as Shopify does); anything else is 404.
         maximum_available: Leaky-bucket size in cost points.
@@ -39,6 +48,12 @@ class ShopifySandboxConfig:
     """
 
     access_token: str = "sandbox-shopify-token"
+    client_id: str = "sandbox-client-id"
+    client_secret: str = "sandbox-client-secret"
+    token_lifetime_seconds: float = 86_400.0
+    granted_scopes: tuple[str, ...] = ("read_orders", "read_all_orders", "read_customers", "read_products")
+    protected_customer_data: bool = True
+    webhook_retry_time_scale: float = 1 / 3600
     api_versions: tuple[str, ...] = ("2026-04",)
     maximum_available: float = 2000.0
     restore_rate: float = 100.0

@@ -8,6 +8,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from sandbox.shopify.access import access_scope_objects
 from sandbox.shopify.bulk import BulkOperation, BulkQueryInvalid
 from sandbox.shopify.ids import gid, gid_number, parse_gid
 from sandbox.shopify.resolvers_connection import Info, Record, context_of, paginate, timestamp_key
@@ -158,6 +159,32 @@ def _create_webhook_subscription(
     return {"webhookSubscription": subscription, "userErrors": []}
 
 
+def _update_webhook_subscription(
+    _root: Any,
+    info: Info,
+    id: str,  # noqa: A002
+    webhookSubscription: Record,  # noqa: N803
+) -> Record:
+    context = context_of(info)
+    subscriptions = context.store.webhook_subscriptions
+    match = next((s for s in subscriptions if s["id"] == id), None)
+    if match is None:
+        errors = [{"field": ["id"], "message": "Webhook subscription does not exist"}]
+        return {"webhookSubscription": None, "userErrors": errors}
+    uri = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl") or match["uri"]
+    others = [s for s in subscriptions if s is not match]
+    problem = _webhook_uri_problem(others, match["topic"], uri)
+    if problem:
+        errors = [{"field": ["webhookSubscription", "uri"], "message": problem}]
+        return {"webhookSubscription": None, "userErrors": errors}
+    match.update(
+        uri=uri,
+        format=webhookSubscription.get("format") or match["format"],
+        updatedAt=context.config.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    return {"webhookSubscription": match, "userErrors": []}
+
+
 def _webhook_uri_problem(existing: list[Record], topic: str, uri: str) -> str | None:
     if not uri.startswith(WEBHOOK_URI_SCHEMES):
         return "Address is invalid"
@@ -192,6 +219,10 @@ QUERY_RESOLVERS: dict[str, Resolver] = {
         (s for s in context_of(i).store.webhook_subscriptions if s["id"] == id), None
     ),
     "shop": lambda _r, _i: {},
+    "currentAppInstallation": lambda _r, i: {
+        "id": gid("AppInstallation", 1),
+        "accessScopes": access_scope_objects(context_of(i).config.granted_scopes),
+    },
 }
 
 MUTATION_RESOLVERS: dict[str, Resolver] = {
@@ -199,4 +230,5 @@ MUTATION_RESOLVERS: dict[str, Resolver] = {
     "bulkOperationCancel": _cancel_bulk,
     "webhookSubscriptionCreate": _create_webhook_subscription,
     "webhookSubscriptionDelete": _delete_webhook_subscription,
+    "webhookSubscriptionUpdate": _update_webhook_subscription,
 }

@@ -27,6 +27,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_variable_values
 
+from sandbox.shopify.access import guarded
 from sandbox.shopify.resolvers_connection import ResolverContext, snake_case_resolver
 from sandbox.shopify.resolvers_customers import (
     CUSTOMER_RESOLVERS,
@@ -117,7 +118,7 @@ def _bind_resolvers(schema: GraphQLSchema) -> None:
             if unknown:
                 raise LookupError(f"{graphql_type.name} has no fields {sorted(unknown)}")
             for name, field in graphql_type.fields.items():
-                field.resolve = bound.get(name, snake_case_resolver)
+                field.resolve = guarded(graphql_type.name, name, bound.get(name, snake_case_resolver))
 
 
 def execute_graphql(

@@ -186,6 +186,51 @@ class ShopifyStore:
         self._notify("orders/updated", order)
         return order
 
+    def place_order(self, customer_id: int, at: datetime) -> dict[str, Any]:
+        """A new paid order of this customer at `at`, like a checkout; announced as orders/create and
+        orders/paid.
+
+        The order repeats the customer's latest order (same items and totals) with fresh ids, the next
+        order number, no refunds, not cancelled.
+
+        Raises:
+            KeyError: The customer has no order to repeat.
+        """
+        placed = [o for o in self.customer_orders(customer_id) if not o.get("test")]
+        if not placed:
+            raise KeyError(f"customer {customer_id} has no order to repeat")
+        order = copy.deepcopy(max(placed, key=lambda o: int(o["order_number"])))
+        number = max(int(o["order_number"]) for o in self._orders.values()) + 1
+        order_id, stamp = self.next_id(), rest_timestamp(at, self.shop.iana_timezone)
+        order.update(
+            id=order_id,
+            admin_graphql_api_id=f"gid://shopify/Order/{order_id}",
+            name=f"#{number}",
+            order_number=number,
+            number=number - 1000,
+            created_at=stamp,
+            processed_at=stamp,
+            updated_at=stamp,
+            cancelled_at=None,
+            cancel_reason=None,
+            closed_at=None,
+            financial_status="paid",
+            refunds=[],
+            current_total_price=order["total_price"],
+            current_total_price_set=copy.deepcopy(order["total_price_set"]),
+        )
+        for item in order["line_items"]:
+            item_id = self.next_id()
+            item.update(
+                id=item_id,
+                admin_graphql_api_id=f"gid://shopify/LineItem/{item_id}",
+                current_quantity=item["quantity"],
+            )
+        self._put_order(order)
+        self._notify("orders/create", order)
+        self._notify("orders/paid", order)
+        return order
+
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready copy of everything in the store."""
         return copy.deepcopy(

@@ -20,7 +20,7 @@ from tasks.hubspot.client import HubSpotClient
 from tasks.hubspot.models import Contact, ContactCreate
 from tasks.hubspot.protocol import MAX_BATCH_INPUTS
 from tasks.hubspot.values import PropertyValue
-from tasks.rules.config import PropertiesConfig
+from tasks.rules.config import PropertiesConfig, WriteSource
 
 Action = Literal["created", "updated", "adopted", "failed"]
 Properties = dict[str, PropertyValue]
@@ -67,12 +67,17 @@ class _Update:
     properties: Properties
     action: Action
 
+    def with_properties(self, extra: Properties) -> _Update:
+        return _Update(self.contact_id, self.customer_id, {**self.properties, **extra}, self.action)
+
 
 def apply_diff(
     client: HubSpotClient,
     diff: ContactDiff,
     properties: PropertiesConfig | None = None,
     batch_size: int = MAX_BATCH_INPUTS,
+    *,
+    source: WriteSource | None = None,
 ) -> WriteReport:
     """Write every create, adoption and update in `diff`; orphans and duplicates are only reported.
 
@@ -81,15 +86,19 @@ def apply_diff(
         diff: What to write, from `diff_contacts`.
         properties: HubSpot property names; the defaults when None.
         batch_size: Inputs per batch request, at most 100.
+        source: Which path writes; it goes into `properties.write_source` in the same request as every
+            change, so a HubSpot workflow can tell a new order from a correction. None writes no label.
 
     Returns:
         One outcome per customer touched.
     """
     properties = properties or PropertiesConfig()
+    stamp: Properties = {properties.write_source: source} if source else {}
     report = WriteReport()
     updates = [*_adoption_updates(diff, properties), *_drift_updates(diff)]
-    conflicts = _create_contacts(client, diff, properties, report, batch_size)
-    _update_contacts(client, [*updates, *conflicts], report, batch_size)
+    conflicts = _create_contacts(client, diff, properties, report, batch_size, stamp)
+    stamped = [update.with_properties(stamp) for update in updates]
+    _update_contacts(client, [*stamped, *conflicts], report, batch_size)
     return report
 
 
@@ -117,13 +126,14 @@ def _create_contacts(
     properties: PropertiesConfig,
     report: WriteReport,
     batch_size: int,
+    stamp: Properties,
 ) -> list[_Update]:
     """Create the missing contacts; returns the creates that hit an existing contact, as updates of it."""
     payload = wire_properties(diff.creates, properties)
     id_property = properties.customer_id
     inputs = [
         ContactCreate(
-            properties={name: value for name, value in row.items() if value is not None},
+            properties={name: value for name, value in row.items() if value is not None} | stamp,
             object_write_trace_id=row[id_property],
         )
         for row in payload.iter_rows(named=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import tenacity
@@ -19,17 +18,16 @@ from tasks.hubspot.models import (
     Contact,
     ContactCreate,
     ContactPage,
-    PropertyDefinition,
     PropertyValue,
     UpsertedContact,
     serialize_properties,
 )
 from tasks.hubspot.pacing import Pacer
+from tasks.hubspot.portal import PortalEndpoints
 from tasks.hubspot.protocol import (
     CONTACTS_PATH,
     MAX_BATCH_INPUTS,
     MAX_PAGE_SIZE,
-    PROPERTIES_PATH,
     SEARCH_REQUESTS_PER_SECOND,
     ContactExists,
     HubSpotAuth,
@@ -48,8 +46,8 @@ __all__ = ["ContactExists", "HubSpotAuth", "HubSpotClient", "Properties"]
 Properties = Mapping[str, PropertyValue]
 
 
-class HubSpotClient:
-    """The CRM contacts, properties and groups endpoints shopsync uses."""
+class HubSpotClient(PortalEndpoints):
+    """The CRM contacts, properties and groups endpoints shopsync uses (properties via `PortalEndpoints`)."""
 
     def __init__(
         self,
@@ -94,15 +92,6 @@ class HubSpotClient:
         if response.is_success:
             return response
         raise error_for(response)
-
-    def _get_optional(self, path: str, params: Mapping[str, Any]) -> httpx.Response | None:
-        """GET that answers `None` for 404, the normal "no such record" answer."""
-        try:
-            return self._request("GET", path, params=params)
-        except HubSpotRequestFailed as ex:
-            if ex.status == 404:
-                return None
-            raise
 
     def iter_contacts(
         self, properties: Sequence[str], page_size: int = MAX_PAGE_SIZE
@@ -279,25 +268,3 @@ class HubSpotClient:
         """Merge `merged_id` into `primary_id`; the result usually has a new id, which callers must adopt."""
         body = {"primaryObjectId": primary_id, "objectIdToMerge": merged_id}
         return Contact.model_validate(self._request("POST", f"{CONTACTS_PATH}/merge", body=body).json())
-
-    def get_property(self, name: str) -> PropertyDefinition | None:
-        """Read a contact property's definition, `None` if it doesn't exist."""
-        response = self._get_optional(f"{PROPERTIES_PATH}/{quote(name, safe='')}", {})
-        return PropertyDefinition.model_validate(response.json()) if response is not None else None
-
-    def create_property(self, definition: PropertyDefinition) -> bool:
-        """Create a contact property; returns False when it already existed (409), so setup can rerun."""
-        return self._create_once(PROPERTIES_PATH, definition.create_body())
-
-    def create_group(self, name: str, label: str) -> bool:
-        """Create a contact property group; returns False when it already existed (409)."""
-        return self._create_once(f"{PROPERTIES_PATH}/groups", {"name": name, "label": label})
-
-    def _create_once(self, path: str, body: Mapping[str, Any]) -> bool:
-        try:
-            self._request("POST", path, body=body)
-        except HubSpotRequestFailed as ex:
-            if ex.status == 409:
-                return False
-            raise
-        return True

@@ -200,3 +200,12 @@ class PropertyGroup(_Wire):
     name: str
     label: str
     archived: bool = False
+
+
+class TokenInfo(_Wire):
+    """What HubSpot says about a private-app token: its portal (hub) and granted scopes."""
+
+    hub_id: int = Field(alias="hubId")
+    app_id: int | None = Field(default=None, alias="appId")
+    user_id: int | None = Field(default=None, alias="userId")
+    scopes: frozenset[str] = frozenset()

@@ -21,6 +21,8 @@ from tasks.retry import RetryableError
 API_VERSION = "2026-03"
 CONTACTS_PATH = f"/crm/objects/{API_VERSION}/contacts"
 PROPERTIES_PATH = f"/crm/properties/{API_VERSION}/contacts"
+# Describes a private-app token: portal, app, user and scopes (HubSpot's private-app docs).
+TOKEN_INFO_PATH = "/oauth/v2/private-apps/get/access-token-info"
 MAX_BATCH_INPUTS = 100
 MAX_PAGE_SIZE = 100
 MAX_SEARCH_LIMIT = 200

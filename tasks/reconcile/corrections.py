@@ -7,6 +7,8 @@ Emails never appear in it (they are PII and the artifact is visible to everyone 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import polars as pl
 
 from tasks.contacts.diff import ContactDiff, wire_properties
@@ -28,6 +30,9 @@ CORRECTIONS_SCHEMA = pl.Schema(
     }
 )
 PLANNED, WRITTEN, FAILED, REPORTED = "planned", "written", "failed", "reported"
+# Another writer touched the customer after the run's snapshot: it was written from a fresh read instead.
+RECOMPUTED = "recomputed"
+_RECOMPUTED_REASON = "another writer touched it during the run: written from a fresh read instead"
 _KINDS_WRITTEN = ("create", "adopt", "update", "reset")
 
 
@@ -107,14 +112,19 @@ def _reported(diff: ContactDiff, properties: PropertiesConfig, orphans_written: 
     return pl.concat([orphans, duplicates.cast(orphans.schema)]).with_columns(status=pl.lit(REPORTED))
 
 
-def with_outcomes(corrections: pl.DataFrame, report: WriteReport) -> pl.DataFrame:
+def with_outcomes(
+    corrections: pl.DataFrame, report: WriteReport, recomputed: Iterable[int] = ()
+) -> pl.DataFrame:
     """The corrections with each write's result: "written", or "failed" and HubSpot's reason.
 
-    A create that met an existing contact (409) and was written to it instead gets that contact's id.
+    A create that met an existing contact (409) and was written to it instead gets that contact's id. The
+    planned rows of a customer that was recomputed from a fresh read say so: what was written is then
+    the fresh values, not the planned "after".
 
     Args:
         corrections: `planned_corrections` output.
         report: What `apply_diff` did.
+        recomputed: Customers written from a fresh read rather than the plan.
 
     Returns:
         CORRECTIONS_SCHEMA rows; reported rows keep their status.
@@ -127,16 +137,23 @@ def with_outcomes(corrections: pl.DataFrame, report: WriteReport) -> pl.DataFram
     )
     planned = pl.col("status") == PLANNED
     failed = pl.col("action") == "failed"
+    fresh = pl.col("customer_id").is_in(pl.Series(sorted(set(recomputed)), dtype=pl.Int64()).implode())
     return (
         corrections.join(outcomes, on="customer_id", how="left")
         .with_columns(
             contact_id=pl.coalesce("contact_id", "written_to"),
             status=pl.when(planned & failed)
             .then(pl.lit(FAILED))
+            .when(planned & fresh)
+            .then(pl.lit(RECOMPUTED))
             .when(planned)
             .then(pl.lit(WRITTEN))
             .otherwise("status"),
-            reason=pl.when(planned & failed).then("why").otherwise("reason"),
+            reason=pl.when(planned & failed)
+            .then("why")
+            .when(planned & fresh)
+            .then(pl.lit(_RECOMPUTED_REASON))
+            .otherwise("reason"),
         )
         .select(CORRECTIONS_SCHEMA.names())
     )

@@ -66,6 +66,7 @@ class OrderPull:
         changed_order_ids: Orders the ledger did not hold in this version yet.
         customer_ids: The customers of every order seen (what an incremental run re-checks).
         watermark: The next watermark: the newest `updated_at` seen, or `started_at` if none was.
+        first_run: No watermark was stored: no real run has succeeded on this database before.
     """
 
     mode: Mode
@@ -77,15 +78,21 @@ class OrderPull:
     changed_order_ids: tuple[int, ...]
     customer_ids: tuple[int, ...]
     watermark: datetime
+    first_run: bool = False
 
 
 @dataclass(frozen=True)
 class ContactSnapshot:
-    """HubSpot as read: contacts typed for the diff, and when each was last written (full reads only)."""
+    """HubSpot as read: contacts typed for the diff, and when each was last written (full reads only).
+
+    `seq` is the store sequence read before the first contact was: a contact leased by a writer after it
+    may hold values this snapshot never saw (`tasks.store.contact_leases`).
+    """
 
     contacts: pl.DataFrame
     last_written: pl.DataFrame
     taken_at: datetime
+    seq: int = 0
 
 
 @dataclass
@@ -157,7 +164,8 @@ def pull_orders(
         ShopifyFetchFailed: Shopify refused a read, or the bulk operation failed.
     """
     started = clock()
-    start = window_start(ledger.get_watermark(WATERMARK_KEY), mode, since, overlap)
+    stored = ledger.get_watermark(WATERMARK_KEY)
+    start = window_start(stored, mode, since, overlap)
     used: Mode = "full" if start is None else mode
     tally = _Tally()
     if used == "full":
@@ -176,6 +184,7 @@ def pull_orders(
         changed_order_ids=tuple(sorted(tally.changed)),
         customer_ids=tuple(sorted(tally.customers)),
         watermark=tally.newest or started,
+        first_run=stored is None,
     )
 
 
@@ -253,6 +262,7 @@ def pull_contacts(
     mode: Mode,
     customers: pl.DataFrame,
     clock: Callable[[], datetime] = utcnow,
+    seq: int = 0,
 ) -> ContactSnapshot:
     """Read the HubSpot side of the diff.
 
@@ -263,13 +273,14 @@ def pull_contacts(
             "incremental" batch-reads the `customers` by Shopify id, then the missing ones by email.
         customers: customer_id and email of the customers to look up (incremental only).
         clock: Aware UTC now.
+        seq: The store sequence, read just before this call.
 
     Returns:
         The contacts and, for full reads, when each was last written.
     """
     if mode == "incremental":
         frame = read_contacts_for(hubspot, customers.select("customer_id", "email"), config)
-        return ContactSnapshot(frame, LAST_WRITTEN_SCHEMA.to_frame(), clock())
+        return ContactSnapshot(frame, LAST_WRITTEN_SCHEMA.to_frame(), clock(), seq)
     # Pages become frames a few thousand contacts at a time: 250k Contact models held at once were ~0.5 GB.
     frames: list[pl.DataFrame] = []
     written: list[pl.DataFrame] = []
@@ -281,7 +292,7 @@ def pull_contacts(
     taken_at = clock()
     if pending or not frames:
         _add_frames(pending, config, frames, written)
-    return ContactSnapshot(pl.concat(frames), pl.concat(written), taken_at)
+    return ContactSnapshot(pl.concat(frames), pl.concat(written), taken_at, seq)
 
 
 def _add_frames(

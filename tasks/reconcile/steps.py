@@ -1,9 +1,9 @@
-"""Nightly reconciliation, step by step, as plain functions: expected values, the plan, the cap, the writes.
+"""Nightly reconciliation, step by step, as plain functions: expected values, the plan, the cap, the counts.
 
 Expected values come from the order ledger through the same `orders_frame` → `customer_aggregates` path (so
-the same rules and defaults) as the real-time sync, and corrections go through the same writer (`apply_diff`).
-The Prefect flow in `flows/reconcile.py` only composes these steps; the reads live in `tasks.reconcile.pull`,
-the report in `tasks.reconcile.drift_report`.
+the same rules and defaults) as the real-time sync. The Prefect flow in `flows/reconcile.py` only composes
+these steps; the reads live in `tasks.reconcile.pull`, the writes (under leases, through the real-time
+path's writer `apply_diff`) in `tasks.reconcile.leased_writes`, the report in `tasks.reconcile.drift_report`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import polars as pl
 from pydantic import BaseModel
 
 from tasks.contacts.diff import ContactDiff, diff_contacts
-from tasks.contacts.writer import WriteReport, apply_diff
 from tasks.errors import SyncError
-from tasks.hubspot.client import HubSpotClient
-from tasks.reconcile.corrections import FAILED, corrected_contacts, planned_corrections, with_outcomes
+from tasks.reconcile.corrections import FAILED, RECOMPUTED, corrected_contacts, planned_corrections
 from tasks.reconcile.drift_causes import drift_causes
 from tasks.reconcile.pull import ContactSnapshot, Mode, OrderPull
 from tasks.rules.aggregates import customer_aggregates
@@ -33,10 +31,15 @@ class DriftCapExceeded(SyncError):
 
 @dataclass(frozen=True)
 class LedgerState:
-    """Every ledger order (ORDERS_SCHEMA) and what HubSpot should say per customer (EXPECTED_SCHEMA)."""
+    """Every ledger order (ORDERS_SCHEMA) and what HubSpot should say per customer (EXPECTED_SCHEMA).
+
+    `seq` is the store sequence read before the ledger was: a customer whose ledger changed after it may
+    have orders this state never saw (`tasks.store.contact_leases`).
+    """
 
     orders: pl.DataFrame
     expected: pl.DataFrame
+    seq: int = 0
 
     def customers(self, customer_ids: tuple[int, ...] | None) -> pl.DataFrame:
         """customer_id and email of these customers (all of them when None), for the contact lookup."""
@@ -110,6 +113,8 @@ class ReconcileSummary(BaseModel):
     corrections: int
     written: int
     failed: int
+    recomputed: int = 0
+    rechecked: int = 0
     drift_share: float
     match_score: float
     cap_exceeded: bool
@@ -122,19 +127,20 @@ class ReconcileSummary(BaseModel):
         return self.creates + self.adoptions + self.updates + self.orphans + self.duplicates
 
 
-def expected_all(ledger: Ledger, config: ShopsyncConfig) -> LedgerState:
+def expected_all(ledger: Ledger, config: ShopsyncConfig, seq: int = 0) -> LedgerState:
     """Every ledger order as a frame and the expected values of every customer, like the real-time path.
 
     Args:
         ledger: The order ledger.
         config: Rules and mappings.
+        seq: The store sequence, read just before this call.
 
     Returns:
         The orders and the expected frame (a customer whose orders all stopped qualifying gets zeros).
     """
     batches = [orders_frame_from_columns(columns) for columns in ledger.iter_order_columns()]
     orders = pl.concat(batches, rechunk=True) if batches else orders_frame(())
-    return LedgerState(orders, customer_aggregates(orders, config.rules, config.mapping))
+    return LedgerState(orders, customer_aggregates(orders, config.rules, config.mapping), seq)
 
 
 def plan_reconciliation(
@@ -185,24 +191,26 @@ def check_drift_cap(diff: ContactDiff, max_share: float, force: bool, population
     return DriftCap(rewrites / base if base else 0.0, max_share, rewrites, base, force)
 
 
-def write_corrections(
-    hubspot: HubSpotClient, plan: ReconcilePlan, config: ShopsyncConfig, batch_size: int
-) -> tuple[WriteReport, pl.DataFrame]:
-    """Write the plan through the writer the real-time path uses; returns its report and the updated table."""
-    report = apply_diff(hubspot, plan.diff, config.properties, batch_size)
-    return report, with_outcomes(plan.corrections, report)
-
-
 def summarize(
-    pull: OrderPull, plan: ReconcilePlan, corrections: pl.DataFrame, cap: DriftCap, dry_run: bool
+    pull: OrderPull,
+    plan: ReconcilePlan,
+    corrections: pl.DataFrame,
+    cap: DriftCap,
+    dry_run: bool,
+    rechecked: int = 0,
 ) -> ReconcileSummary:
-    """The run's counts, from the plan and the (possibly written) corrections."""
+    """The run's counts, from the plan and the (possibly written) corrections.
+
+    `rechecked` counts customers outside the plan that another writer touched during the run and that the
+    run checked again (`tasks.reconcile.leased_writes`).
+    """
     diff = plan.diff
     orphans_kept = diff.orphans.height
-    failed = corrections.filter(pl.col("status") == FAILED).select(pl.col("customer_id").n_unique()).item()
-    written = (
-        corrections.filter(pl.col("status") == "written").select(pl.col("customer_id").n_unique()).item()
-    )
+
+    def customers(status: str) -> int:
+        rows = corrections.filter(pl.col("status") == status)
+        return int(rows.select(pl.col("customer_id").n_unique()).item())
+
     considered = diff.matched + diff.adoptions.height + diff.creates.height
     return ReconcileSummary(
         mode=pull.mode,
@@ -220,8 +228,10 @@ def summarize(
         duplicates=diff.duplicates.height,
         unchanged=diff.unchanged,
         corrections=corrected_contacts(corrections),
-        written=written,
-        failed=failed,
+        written=customers("written"),
+        failed=customers(FAILED),
+        recomputed=customers(RECOMPUTED),
+        rechecked=rechecked,
         drift_share=cap.share,
         match_score=diff.unchanged / considered if considered else 1.0,
         cap_exceeded=cap.exceeded and not dry_run,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -24,8 +24,16 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 from prefect.runtime import flow_run
 
+from tasks.contacts.leased import LeaseHolder
 from tasks.reconcile.corrections import sorted_for_display
 from tasks.reconcile.drift_report import ReportContext, contact_url, drift_report_markdown, write_report_files
+from tasks.reconcile.leased_writes import (
+    CorrectionWriter,
+    WriteOptions,
+    WrittenCorrections,
+    write_corrections,
+    write_source,
+)
 from tasks.reconcile.pull import (
     ContactSnapshot,
     Mode,
@@ -44,7 +52,6 @@ from tasks.reconcile.steps import (
     expected_all,
     plan_reconciliation,
     summarize,
-    write_corrections,
 )
 from tasks.rules.frames import EXPECTED_SCHEMA
 from tasks.runtime import Runtime
@@ -84,21 +91,27 @@ def pull_shopify_orders(runtime: Runtime, mode: Mode, since: datetime | None) ->
 
 @task(cache_policy=NO_CACHE)
 def compute_expected(runtime: Runtime) -> LedgerState:
-    """Expected HubSpot values of every customer, from the whole ledger (the real-time path's rules)."""
-    return expected_all(runtime.ledger, runtime.config)
+    """Expected HubSpot values of every customer, from the whole ledger (the real-time path's rules).
+
+    The store sequence is read first, so the write phase can tell which customers changed after this read.
+    """
+    seq = runtime.leases.sequence()
+    return expected_all(runtime.ledger, runtime.config, seq)
 
 
 @task(cache_policy=NO_CACHE)
 def pull_hubspot_contacts(runtime: Runtime, pull: OrderPull, state: LedgerState) -> ContactSnapshot:
     """List every contact (full), or batch-read the contacts of the customers the pull touched."""
     customers = state.customers(pull.customer_ids if pull.mode == "incremental" else None)
-    return pull_contacts(runtime.hubspot, runtime.config, pull.mode, customers)
+    seq = runtime.leases.sequence()
+    return pull_contacts(runtime.hubspot, runtime.config, pull.mode, customers, seq=seq)
 
 
 @task(cache_policy=NO_CACHE)
 def list_all_contacts(runtime: Runtime) -> ContactSnapshot:
     """Every live contact with our properties (full mode); needs nothing from the Shopify side."""
-    return pull_contacts(runtime.hubspot, runtime.config, "full", EXPECTED_SCHEMA.to_frame())
+    seq = runtime.leases.sequence()
+    return pull_contacts(runtime.hubspot, runtime.config, "full", EXPECTED_SCHEMA.to_frame(), seq=seq)
 
 
 @task(cache_policy=NO_CACHE)
@@ -115,13 +128,32 @@ def plan_corrections(
 
 @task(cache_policy=NO_CACHE)
 def write_hubspot_corrections(
-    runtime: Runtime, plan: ReconcilePlan, cap: DriftCap, dry_run: bool, batch_size: int
-) -> pl.DataFrame:
-    """Write the corrections (≤ `batch_size` per request); a dry run or a blocking cap writes nothing."""
-    if dry_run or cap.exceeded:
-        return plan.corrections
-    _, corrections = write_corrections(runtime.hubspot, plan, runtime.config, batch_size)
-    return corrections
+    runtime: Runtime,
+    state: LedgerState,
+    snapshot: ContactSnapshot,
+    pull: OrderPull,
+    plan: ReconcilePlan,
+    cap: DriftCap,
+    options: WriteOptions,
+) -> WrittenCorrections:
+    """Write the corrections under each customer's lease; a dry run or a blocking cap writes nothing.
+
+    Customers another writer touched after the snapshot are recomputed from the ledger and HubSpot as they
+    are while this run holds their lease, so an older snapshot never lands over a newer real-time write.
+    """
+    if options.dry_run or cap.exceeded:
+        return WrittenCorrections(plan.corrections)
+    settings = runtime.settings
+    writer = CorrectionWriter(
+        hubspot=runtime.hubspot,
+        ledger=runtime.ledger,
+        leases=runtime.leases,
+        holder=LeaseHolder(f"reconcile-{flow_run.get_id() or uuid4()}", 2 * settings.claim_lease_seconds),
+        config=runtime.config,
+        batch_size=options.batch_size,
+        source=write_source(pull, options.backfill),
+    )
+    return write_corrections(writer, plan, state, snapshot, pull)
 
 
 @task(cache_policy=NO_CACHE)
@@ -130,12 +162,13 @@ def publish_reconcile_report(
     pull: OrderPull,
     snapshot: ContactSnapshot,
     plan: ReconcilePlan,
-    corrections: pl.DataFrame,
+    written: WrittenCorrections,
     cap: DriftCap,
     dry_run: bool,
 ) -> ReconcileSummary:
     """Save every correction as Parquet and CSV, publish the report artifacts and the drift event."""
-    summary = summarize(pull, plan, corrections, cap, dry_run)
+    corrections = written.corrections
+    summary = summarize(pull, plan, corrections, cap, dry_run, written.rechecked)
     directory = runtime.settings.data_dir / "reports" / (flow_run.get_id() or "local")
     write_report_files(corrections, directory)
     summary = summary.model_copy(update={"report_dir": str(directory)})

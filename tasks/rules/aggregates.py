@@ -18,7 +18,8 @@ def customer_aggregates(
 
     Only qualifying orders (see `tasks.rules.qualifying`) count: `total_spent` sums `current_total` (shop
     money, net of refunds, 2 dp), `order_count` counts them, first/last order date are the shop-local
-    `processed_date` of the earliest/latest one, `last_order_number` is the latest one's name. A customer
+    `processed_date` of the earliest/latest one, `last_order_number` is the latest one's name and
+    `last_order_at` its exact `processed_at` (UTC, to the millisecond HubSpot keeps). A customer
     whose orders all stopped qualifying (refunded, cancelled) still gets a row, with total 0, count 0 and null
     dates, so HubSpot is reset rather than left stale. `email` is the email of the latest order that has one;
     `currency` that of the latest order. Orders without a customer are left out.
@@ -50,6 +51,7 @@ def customer_aggregates(
                 "latest_counted",
                 pl.col("processed_date").alias("last_order_date"),
                 pl.col("name").alias("last_order_number"),
+                pl.col("processed_at").dt.cast_time_unit("ms").alias("last_order_at"),
                 *(_mapped_value(mapping).alias(mapping.property) for mapping in mappings),
             ),
             read("latest", pl.col("currency")),

@@ -20,6 +20,9 @@ FINANCIAL_STATUSES = frozenset(
     {"pending", "authorized", "partially_paid", "paid", "partially_refunded", "refunded", "voided"}
 )
 PropertyType = Literal["string", "number", "date"]
+# Which shopsync path made a change, written with every change (`PropertiesConfig.write_source`).
+WriteSource = Literal["realtime", "reconcile", "replay", "backfill"]
+WRITE_SOURCES: tuple[WriteSource, ...] = ("realtime", "reconcile", "replay", "backfill")
 # Source → (ORDERS_SCHEMA column, its natural HubSpot type). Any source may also be written as a string.
 MAPPING_SOURCES: dict[str, tuple[str, PropertyType]] = {
     "order.name": ("name", "string"),
@@ -104,18 +107,22 @@ class PropertiesConfig(_Section):
     first_order_date: str = "shopify_first_order_date"
     last_order_date: str = "shopify_last_order_date"
     last_order_number: str = "shopify_last_order_number"
+    # The workflow trigger: changes once per new paid order, never on corrections (docs/hubspot-workflows.md).
+    last_order_at: str = "shopify_last_order_paid_at"
     currency: str = "shopify_currency"
+    # Not a purchase fact: which shopsync path made the last change (one of WRITE_SOURCES).
+    write_source: str = "shopify_last_write_source"
     group_name: str = "shopify"
     group_label: str = "Shopify"
 
     @model_validator(mode="after")
     def _valid_names(self) -> PropertiesConfig:
-        names = self.by_column()
+        names = {**self.by_column(), "write_source": self.write_source}
         for column, name in [*names.items(), ("group_name", self.group_name)]:
             if not _PROPERTY_NAME.match(name):
                 raise ValueError(f"{column}: {name!r} is not a HubSpot internal name (a-z, 0-9, _)")
         if len(set(names.values())) != len(names):
-            raise ValueError("two purchase facts share one HubSpot property name")
+            raise ValueError("two properties share one HubSpot property name")
         return self
 
     def by_column(self) -> dict[str, str]:
@@ -127,6 +134,7 @@ class PropertiesConfig(_Section):
             "first_order_date": self.first_order_date,
             "last_order_date": self.last_order_date,
             "last_order_number": self.last_order_number,
+            "last_order_at": self.last_order_at,
             "currency": self.currency,
         }
 
@@ -187,7 +195,7 @@ class ShopsyncConfig(_Section):
     def _distinct_properties(self) -> ShopsyncConfig:
         # Mapped properties become frame columns too, so they may not shadow the built-in ones.
         columns = self.properties.by_column()
-        taken = {*columns.values(), *columns, *_FRAME_COLUMNS}
+        taken = {*columns.values(), *columns, *_FRAME_COLUMNS, self.properties.write_source}
         for mapping in self.mapping:
             if mapping.property in taken:
                 raise ValueError(f"mapping property {mapping.property!r} is already used")

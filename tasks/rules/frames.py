@@ -18,6 +18,8 @@ from tasks.rules.config import MappingConfig, PropertiesConfig, PropertyType
 
 MONEY = pl.Decimal(20, 2)
 UTC_TIME = pl.Datetime("us", "UTC")
+# HubSpot keeps datetimes to the millisecond: expected and actual instants compare at that precision.
+INSTANT = pl.Datetime("ms", "UTC")
 
 ORDERS_SCHEMA = pl.Schema(
     {
@@ -50,10 +52,14 @@ PURCHASE_SCHEMA = pl.Schema(
         "first_order_date": pl.Date(),
         "last_order_date": pl.Date(),
         "last_order_number": pl.String(),
+        "last_order_at": INSTANT,
         "currency": pl.String(),
     }
 )
-"""The purchase facts written to HubSpot, shared by the expected and the contacts frames."""
+"""The purchase facts written to HubSpot, shared by the expected and the contacts frames.
+
+`last_order_at` (the workflow trigger) is the exact instant of the newest qualifying order; unlike the
+others it only ever moves forward (`tasks.contacts.diff`)."""
 
 EXPECTED_SCHEMA = pl.Schema({"customer_id": pl.Int64(), "email": pl.String(), **PURCHASE_SCHEMA})
 
@@ -168,7 +174,8 @@ def contacts_frame(
     """Parse HubSpot contacts into CONTACTS_SCHEMA (plus one typed column per mapping, named by its property).
 
     Wire strings become typed values: numbers as Decimal ("10.5" equals "10.50"), dates by day whether HubSpot
-    echoes `YYYY-MM-DD`, ISO 8601 or epoch milliseconds, emails stripped and lowercased, "" as null.
+    echoes `YYYY-MM-DD`, ISO 8601 or epoch milliseconds, datetimes to the millisecond, emails stripped and
+    lowercased, "" as null.
 
     Args:
         contacts: Contacts with `id` and `properties` (all values strings or None).
@@ -202,6 +209,7 @@ def contacts_frame(
         _parse_date("first_order_date"),
         _parse_date("last_order_date"),
         _parse_text("last_order_number"),
+        _parse_instant("last_order_at"),
         _parse_text("currency"),
         _parse_emails("additional_emails"),
         *(_PARSERS[mapping.type](mapping.property) for mapping in mappings),
@@ -231,6 +239,16 @@ def _parse_date(column: str) -> pl.Expr:
     epoch_ms = text.cast(pl.Int64(), strict=False).cast(pl.Datetime("ms", "UTC")).dt.date()
     calendar = text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
     return pl.when(text.str.contains(r"^\d+$")).then(epoch_ms).otherwise(calendar).alias(column)
+
+
+def _parse_instant(column: str) -> pl.Expr:
+    """A datetime as HubSpot echoes it (ISO 8601, `Z` or an offset) or as epoch milliseconds."""
+    text = _blank_as_null(column)
+    epoch_ms = text.cast(pl.Int64(), strict=False).cast(INSTANT)
+    iso = text.str.replace(r"Z$", "+00:00").str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_zone="UTC"
+    )
+    return pl.when(text.str.contains(r"^\d+$")).then(epoch_ms).otherwise(iso.cast(INSTANT)).alias(column)
 
 
 def _parse_email(text: pl.Expr) -> pl.Expr:

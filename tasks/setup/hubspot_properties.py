@@ -12,27 +12,43 @@ from typing import Literal
 
 from tasks.errors import ConfigError
 from tasks.hubspot.client import HubSpotClient
-from tasks.hubspot.models import PropertyDefinition
-from tasks.rules.config import PropertyType, ShopsyncConfig
+from tasks.hubspot.models import PropertyDefinition, PropertyOption
+from tasks.rules.config import WRITE_SOURCES, PropertyType, ShopsyncConfig, WriteSource
 
 PropertyOutcome = Literal["created", "exists"]
 
-# Our type → HubSpot's (type, fieldType) pair (api-facts B4).
-_HUBSPOT_TYPES: dict[PropertyType, tuple[Literal["string", "number", "date"], str]] = {
+# Our type → HubSpot's (type, fieldType) pair (api-facts B4); only a built-in fact is a datetime.
+_FactType = Literal[PropertyType, "datetime"]
+_HUBSPOT_TYPES: dict[_FactType, tuple[Literal["string", "number", "date", "datetime"], str]] = {
     "string": ("string", "text"),
     "number": ("number", "number"),
     "date": ("date", "date"),
+    "datetime": ("datetime", "date"),
 }
 # Frame column → (our type, label, description) of the built-in purchase facts; descriptions end without
 # a period because `_definition` appends one sentence.
-_PURCHASE_FACTS: dict[str, tuple[PropertyType, str, str]] = {
+_PURCHASE_FACTS: dict[str, tuple[_FactType, str, str]] = {
     "customer_id": ("string", "Shopify customer ID", "The Shopify customer this contact stands for"),
     "total_spent": ("number", "Shopify total spent", "Net spend of qualifying orders, shop currency"),
     "order_count": ("number", "Shopify order count", "How many of the customer's orders qualify"),
     "first_order_date": ("date", "Shopify first order date", "Shop-local date of the first qualifying order"),
     "last_order_date": ("date", "Shopify last order date", "Shop-local date of the latest qualifying order"),
     "last_order_number": ("string", "Shopify last order number", "Name of the latest qualifying order"),
+    "last_order_at": (
+        "datetime",
+        "Shopify last order paid at",
+        "When the newest paid order was placed (UTC). Changes once per new paid order, never on a refund, "
+        "a cancellation or a correction: the property to enrol post-purchase workflows on",
+    ),
     "currency": ("string", "Shopify currency", "The shop currency the totals are in"),
+}
+
+
+_SOURCE_LABELS: dict[WriteSource, str] = {
+    "realtime": "Real-time (webhook)",
+    "reconcile": "Nightly reconciliation",
+    "replay": "Replay of a failed delivery",
+    "backfill": "Backfill (history import)",
 }
 
 
@@ -68,7 +84,7 @@ def desired_properties(config: ShopsyncConfig) -> list[PropertyDefinition]:
     Returns:
         The purchase facts (the customer id one unique), then one definition per mapping.
     """
-    return [definition for _, definition in _desired_with_keys(config)]
+    return [definition for _, definition in desired_with_keys(config)]
 
 
 def ensure_properties(client: HubSpotClient, config: ShopsyncConfig) -> SetupReport:
@@ -88,7 +104,7 @@ def ensure_properties(client: HubSpotClient, config: ShopsyncConfig) -> SetupRep
             unique; the message names the property, its current and wanted definition, and the setting.
         HubSpotRequestFailed: HubSpot refused a read or a create for another reason.
     """
-    desired = _desired_with_keys(config)
+    desired = desired_with_keys(config)
     current = {definition.name: client.get_property(definition.name) for _, definition in desired}
     problems = [
         problem
@@ -107,14 +123,15 @@ def ensure_properties(client: HubSpotClient, config: ShopsyncConfig) -> SetupRep
     return SetupReport(group_created=group_created, properties=outcomes)
 
 
-def _desired_with_keys(config: ShopsyncConfig) -> list[tuple[str, PropertyDefinition]]:
-    """(the `shopsync.toml` key naming the property, its definition) pairs."""
+def desired_with_keys(config: ShopsyncConfig) -> list[tuple[str, PropertyDefinition]]:
+    """(the `shopsync.toml` key naming the property, its definition) pairs, in creation order."""
     group = config.properties.group_name
     pairs = []
     for column, name in config.properties.by_column().items():
         kind, label, description = _PURCHASE_FACTS[column]
         definition = _definition(name, kind, label, description, group, unique=column == "customer_id")
         pairs.append((f"properties.{column}", definition))
+    pairs.append(("properties.write_source", _source_definition(config.properties.write_source, group)))
     for index, mapping in enumerate(config.mapping):
         label = mapping.property.replace("_", " ").capitalize()
         description = f"{mapping.source} of the latest qualifying order"
@@ -124,7 +141,7 @@ def _desired_with_keys(config: ShopsyncConfig) -> list[tuple[str, PropertyDefini
 
 
 def _definition(
-    name: str, kind: PropertyType, label: str, description: str, group: str, *, unique: bool = False
+    name: str, kind: _FactType, label: str, description: str, group: str, *, unique: bool = False
 ) -> PropertyDefinition:
     hubspot_type, field_type = _HUBSPOT_TYPES[kind]
     return PropertyDefinition(
@@ -138,19 +155,50 @@ def _definition(
     )
 
 
-def _conflict(key: str, wanted: PropertyDefinition, current: PropertyDefinition | None) -> str | None:
-    """Why an existing property can't be used as `wanted`, or None when it can (or doesn't exist)."""
+def _source_definition(name: str, group: str) -> PropertyDefinition:
+    """The write-source enumeration: which shopsync path made the contact's last change."""
+    options = [
+        PropertyOption(label=_SOURCE_LABELS[source], value=source, display_order=order)
+        for order, source in enumerate(WRITE_SOURCES)
+    ]
+    return PropertyDefinition(
+        name=name,
+        label="Shopify last write source",
+        type="enumeration",
+        field_type="select",
+        group_name=group,
+        description=(
+            "Which shopsync path made the last change, written with every change: realtime (a webhook), "
+            "reconcile (the nightly run), replay (a failed delivery sent again), backfill (a history "
+            "import). Written by shopsync."
+        ),
+        options=options,
+    )
+
+
+def property_mismatch(wanted: PropertyDefinition, current: PropertyDefinition | None) -> str | None:
+    """How an existing property differs from `wanted`, or None when it fits (or doesn't exist)."""
     if current is None:
         return None
-    have, need = _shape(current), _shape(wanted)
     if (current.type, current.field_type) == (wanted.type, wanted.field_type) and (
         current.has_unique_value or not wanted.has_unique_value
     ):
         return None
+    return f"HubSpot property {wanted.name!r} is {_shape(current)} but shopsync needs {_shape(wanted)}"
+
+
+def mismatch_fix(key: str) -> str:
+    """What to do about a mismatched property named by the `shopsync.toml` key `key`."""
     return (
-        f"HubSpot property {wanted.name!r} is {have} but shopsync needs {need}; shopsync never changes an "
-        f"existing property, so fix it in HubSpot or set {key} in shopsync.toml to another name"
+        f"shopsync never changes an existing property, so fix it in HubSpot or set {key} in shopsync.toml "
+        "to another name"
     )
+
+
+def _conflict(key: str, wanted: PropertyDefinition, current: PropertyDefinition | None) -> str | None:
+    """Why an existing property can't be used as `wanted` and what to do, or None when it can."""
+    mismatch = property_mismatch(wanted, current)
+    return None if mismatch is None else f"{mismatch}; {mismatch_fix(key)}"
 
 
 def _shape(definition: PropertyDefinition) -> str:

@@ -1,4 +1,5 @@
-"""Prefect tasks of the `setup-shopsync` flow: HubSpot properties, shared rate budgets, alerting."""
+"""Prefect tasks of the `setup-shopsync` flow: database, HubSpot properties, Shopify webhook subscriptions,
+shared rate budgets, alerting."""
 
 from __future__ import annotations
 
@@ -8,10 +9,18 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.rate_budget import ensure_budgets
 from tasks.rules.config import load_config
-from tasks.runtime import hubspot_credentials
+from tasks.runtime import database, hubspot_credentials, shopify_credentials
 from tasks.settings import get_settings
 from tasks.setup.alerts import ensure_automations
 from tasks.setup.hubspot_properties import ensure_properties
+from tasks.setup.webhook_subscriptions import ensure_webhook_subscriptions
+
+
+@task(cache_policy=NO_CACHE)
+def ensure_database() -> str:
+    """Create the inbox and ledger tables that are missing (the receiver and every run do it too)."""
+    engine = database(get_settings().sqlalchemy_url)
+    return f"ready ({engine.dialect.name})"
 
 
 @task(cache_policy=NO_CACHE)
@@ -40,3 +49,11 @@ def ensure_alerts(notification_block: str) -> list[str]:
     if document_id is None:
         raise ValueError(f"notification block {notification_block!r} has no saved document")
     return ensure_automations(document_id)
+
+
+@task(cache_policy=NO_CACHE)
+def ensure_shopify_webhooks(receiver_url: str) -> list[str]:
+    """Subscribe `receiver_url` to every topic the receiver consumes; one line per topic says what changed."""
+    with shopify_credentials(get_settings()).get_client() as shopify:
+        results = ensure_webhook_subscriptions(shopify.app, receiver_url)
+    return [result.describe() for result in results]

@@ -1,4 +1,4 @@
-"""Shopify Admin GraphQL client: orders, product types, bulk exports and webhook subscriptions.
+"""Shopify Admin GraphQL client: orders, product types, bulk exports; the app's own settings via `.app`.
 
 No orchestration here: the client takes an injected `httpx.Client` (auth, timeouts and user agent are set by
 `ShopifyCredentials.get_client`), returns models, and raises domain errors.
@@ -10,25 +10,24 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import tenacity
-from pydantic import BaseModel, ValidationError
 
 from tasks.errors import ShopifyFetchFailed
 from tasks.retry import RetryableError, retry_policy
 from tasks.shopify import operations, parsing
-from tasks.shopify.graphql_models import BulkOperation, Connection, UserError, WebhookSubscription
+from tasks.shopify.app_admin import ShopifyAppAdmin
+from tasks.shopify.auth import ShopifyAuth
+from tasks.shopify.graphql_models import BulkOperation, Connection, UserError, parse_reply
 from tasks.shopify.models import OrderRecord
 from tasks.shopify.pacing import CostPacer
-from tasks.shopify.transport import GraphQLEndpoint, ShopifyAuth
+from tasks.shopify.transport import GraphQLEndpoint
 
 __all__ = ["BulkOperationBusy", "ShopifyAuth", "ShopifyClient"]
 
-_Model = TypeVar("_Model", bound=BaseModel)
-_WEBHOOKS_PER_PAGE = 100
 _DOWNLOAD_CHUNK_BYTES = 1 << 16
 
 
@@ -80,6 +79,11 @@ class ShopifyClient:
         """Close the underlying HTTP client."""
         self._http.close()
 
+    @property
+    def app(self) -> ShopifyAppAdmin:
+        """The app's own settings on the shop: access scopes, customer data access, webhook subscriptions."""
+        return ShopifyAppAdmin(self._execute, self._iter_connection)
+
     def _execute(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return self._endpoint.execute(query, variables)
 
@@ -87,7 +91,7 @@ class ShopifyClient:
         """Yield each page of the connection `field`, following `pageInfo` until the last page."""
         page_variables = dict(variables)
         while True:
-            page = _model(Connection, self._execute(query, page_variables).get(field), field)
+            page = parse_reply(Connection, self._execute(query, page_variables).get(field), field)
             yield page
             if not page.page_info.has_next_page:
                 return
@@ -181,19 +185,19 @@ class ShopifyClient:
             operations.BULK_OPERATION_RUN_QUERY, {"query": operations.bulk_orders_query(since)}
         )
         payload = data.get("bulkOperationRunQuery") or {}
-        errors = [_model(UserError, error, "userErrors[]") for error in payload.get("userErrors") or []]
+        errors = [parse_reply(UserError, error, "userErrors[]") for error in payload.get("userErrors") or []]
         if errors:
             message = "; ".join(error.message for error in errors)
             if any("already in progress" in error.message for error in errors):
                 raise BulkOperationBusy(f"bulk export refused: {message}", self.running_bulk_operation())
             raise ShopifyFetchFailed(f"bulk export refused: {message}")
-        return _model(BulkOperation, payload.get("bulkOperation"), "bulkOperationRunQuery.bulkOperation")
+        return parse_reply(BulkOperation, payload.get("bulkOperation"), "bulkOperationRunQuery.bulkOperation")
 
     def running_bulk_operation(self) -> BulkOperation | None:
         """The bulk query currently running for this app, if any."""
         data = self._execute(operations.RUNNING_BULK_OPERATIONS)
         nodes = (data.get("bulkOperations") or {}).get("nodes") or []
-        return _model(BulkOperation, nodes[0], "bulkOperations.nodes[0]") if nodes else None
+        return parse_reply(BulkOperation, nodes[0], "bulkOperations.nodes[0]") if nodes else None
 
     def poll_bulk_operation(self, operation_id: str) -> BulkOperation:
         """The current state of a bulk operation.
@@ -204,7 +208,7 @@ class ShopifyClient:
         node = self._execute(operations.BULK_OPERATION_NODE, {"id": operation_id}).get("node")
         if not node:
             raise ShopifyFetchFailed(f"no bulk operation {operation_id}")
-        return _model(BulkOperation, node, "node")
+        return parse_reply(BulkOperation, node, "node")
 
     def wait_for_bulk_operation(
         self, operation_id: str, poll_seconds: float = 5.0, timeout_seconds: float = 3600.0
@@ -247,37 +251,3 @@ class ShopifyClient:
                     file.write(chunk)
         partial.replace(dest)
         return dest
-
-    def webhook_subscriptions(self) -> list[WebhookSubscription]:
-        """Every webhook subscription this app has on the shop."""
-        variables = {"first": _WEBHOOKS_PER_PAGE, "after": None}
-        pages = self._iter_connection(operations.WEBHOOK_SUBSCRIPTIONS, variables, "webhookSubscriptions")
-        return [
-            _model(WebhookSubscription, node, "webhookSubscriptions.nodes[]")
-            for page in pages
-            for node in page.nodes
-        ]
-
-    def create_webhook_subscription(self, topic: str, uri: str) -> WebhookSubscription:
-        """Subscribe `uri` to `topic` ("orders/paid" or "ORDERS_PAID"), JSON format.
-
-        Raises:
-            ShopifyFetchFailed: Shopify refused the subscription (its userErrors are in the message).
-        """
-        variables = {"topic": topic.upper().replace("/", "_"), "uri": uri}
-        payload = (
-            self._execute(operations.WEBHOOK_SUBSCRIPTION_CREATE, variables).get("webhookSubscriptionCreate")
-            or {}
-        )
-        errors = [_model(UserError, error, "userErrors[]") for error in payload.get("userErrors") or []]
-        if errors:
-            raise ShopifyFetchFailed(f"webhook subscription refused: {'; '.join(e.message for e in errors)}")
-        return _model(WebhookSubscription, payload.get("webhookSubscription"), "webhookSubscription")
-
-
-def _model(model: type[_Model], value: object, where: str) -> _Model:
-    """Validate part of a reply, turning a malformed shape into ShopifyFetchFailed that says where."""
-    try:
-        return model.model_validate(value)
-    except ValidationError as error:
-        raise ShopifyFetchFailed(f"malformed {where} in Shopify reply: {error}") from error

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
+
+from tasks.errors import ShopifyFetchFailed
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def parse_reply(model: type[_Model], value: object, where: str) -> _Model:
+    """Validate part of a reply, turning a malformed shape into ShopifyFetchFailed that says where."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        raise ShopifyFetchFailed(f"malformed {where} in Shopify reply: {error}") from error
 
 
 class _GraphQLModel(BaseModel):
@@ -101,3 +113,11 @@ class WebhookSubscription(_GraphQLModel):
     format: str | None = None
     filter: str | None = None
     include_fields: list[str] | None = None
+
+
+class AppAccess(_GraphQLModel):
+    """Which shop the credentials open and the access scopes the merchant granted the app."""
+
+    shop_name: str
+    shop_domain: str
+    scopes: frozenset[str]

@@ -18,6 +18,9 @@ __all__ = [
     "RUNNING_BULK_OPERATIONS",
     "WEBHOOK_SUBSCRIPTIONS",
     "WEBHOOK_SUBSCRIPTION_CREATE",
+    "WEBHOOK_SUBSCRIPTION_UPDATE",
+    "APP_ACCESS",
+    "CUSTOMER_EMAIL_PROBE",
     "bulk_orders_query",
     "orders_search_query",
     "sent_documents",
@@ -139,6 +142,30 @@ mutation WebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $uri: Stri
 }
 """
 
+WEBHOOK_SUBSCRIPTION_UPDATE = """
+mutation WebhookSubscriptionUpdate($id: ID!, $uri: String!) {
+  webhookSubscriptionUpdate(id: $id, webhookSubscription: {uri: $uri, format: JSON}) {
+    webhookSubscription { id topic uri format filter includeFields }
+    userErrors { field message }
+  }
+}
+"""
+
+APP_ACCESS = """
+query AppAccess {
+  shop { name myshopifyDomain }
+  currentAppInstallation { accessScopes { handle } }
+}
+"""
+
+# One customer's email: protected customer data (level 2). Without that access Shopify answers the field
+# null with an ACCESS_DENIED error, while everything else about the customer still reads.
+CUSTOMER_EMAIL_PROBE = """
+query CustomerEmailProbe {
+  customers(first: 1) { nodes { id defaultEmailAddress { emailAddress } } }
+}
+"""
+
 
 def _search_time(moment: datetime) -> str:
     if moment.utcoffset() is None:
@@ -193,6 +220,9 @@ def sent_documents() -> dict[str, str]:
         "RunningBulkOperations": RUNNING_BULK_OPERATIONS,
         "WebhookSubscriptions": WEBHOOK_SUBSCRIPTIONS,
         "WebhookSubscriptionCreate": WEBHOOK_SUBSCRIPTION_CREATE,
+        "WebhookSubscriptionUpdate": WEBHOOK_SUBSCRIPTION_UPDATE,
+        "AppAccess": APP_ACCESS,
+        "CustomerEmailProbe": CUSTOMER_EMAIL_PROBE,
         "BulkOrdersQuery(since)": bulk_orders_query(datetime(2026, 11, 1, tzinfo=UTC)),
         "BulkOrdersQuery(all)": bulk_orders_query(None),
     }

@@ -21,18 +21,22 @@ _logger = logging.getLogger(__name__)
 
 # Shopify reports a transient server fault inside a 200 reply with this code; it succeeds on a retry.
 _RETRYABLE_ERROR_CODES = frozenset({"THROTTLED", "INTERNAL_SERVER_ERROR"})
+_ACCESS_DENIED = "ACCESS_DENIED"
 
 
-class ShopifyAuth(httpx.Auth):
-    """Sends the Admin API access token as `X-Shopify-Access-Token` on every request."""
+class ShopifyTokenRefused(ShopifyFetchFailed):
+    """Shopify answered 401/403 to the access token (wrong, revoked, or the app was uninstalled)."""
 
-    def __init__(self, access_token: str) -> None:
-        self._access_token = access_token
 
-    def auth_flow(self, request: httpx.Request) -> Any:
-        """Add the token header and send the request."""
-        request.headers["X-Shopify-Access-Token"] = self._access_token
-        yield request
+class ShopifyAccessDenied(ShopifyFetchFailed):
+    """The app lacks an access scope, or protected customer data access, for fields it asked for.
+
+    `fields` holds the path of each refused field, e.g. ("orders",) or ("customers", "nodes", "0", "email").
+    """
+
+    def __init__(self, message: str, fields: list[tuple[str, ...]]) -> None:
+        super().__init__(message)
+        self.fields = fields
 
 
 class GraphQLEndpoint:
@@ -59,7 +63,7 @@ class GraphQLEndpoint:
     def _post_once(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         response = self._http.post(self._url, json={"query": document, "variables": variables})
         if response.status_code in (401, 403):
-            raise ShopifyFetchFailed(
+            raise ShopifyTokenRefused(
                 f"Shopify refused the access token (HTTP {response.status_code}): {_error_text(response)}"
             )
         body = _json_object(response)
@@ -84,6 +88,8 @@ def _data(body: Mapping[str, Any], cost: QueryCost | None) -> dict[str, Any]:
         if codes & _RETRYABLE_ERROR_CODES:
             wait = throttled_wait(cost) if "THROTTLED" in codes else None
             raise RetryableError(f"Shopify GraphQL {'/'.join(sorted(codes))}: {_messages(errors)}", wait)
+        if codes == {_ACCESS_DENIED}:
+            raise ShopifyAccessDenied(f"Shopify denied access: {_messages(errors)}", _error_paths(errors))
         raise ShopifyFetchFailed(f"Shopify GraphQL errors: {_messages(errors)}")
     data = body.get("data")
     if not isinstance(data, dict):
@@ -103,6 +109,11 @@ def _error_codes(errors: object) -> set[str]:
         if isinstance(code, str):
             codes.add(code)
     return codes
+
+
+def _error_paths(errors: object) -> list[tuple[str, ...]]:
+    items = errors if isinstance(errors, list) else [errors]
+    return [tuple(str(part) for part in item.get("path") or ()) for item in items if isinstance(item, dict)]
 
 
 def _messages(errors: object) -> str:

@@ -17,7 +17,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, MetaData, String, Table, Text, create_engine, event
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    inspect,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -28,7 +39,7 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option that makes the next SQLite transaction take the write lock up front (BEGIN IMMEDIATE).
 _IMMEDIATE = "shopsync_begin_immediate"
 # Modules whose tables live on `metadata`; imported lazily because they import this module.
-_TABLE_MODULES = ("tasks.store.inbox", "tasks.store.ledger")
+_TABLE_MODULES = ("tasks.store.inbox", "tasks.store.ledger", "tasks.store.contact_leases")
 # One writer at a time per SQLite engine inside this process: threads then queue on a lock in microseconds
 # instead of SQLite's busy handler, which sleeps in steps of up to 100 ms (the receiver's ack-latency tail).
 _SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
@@ -114,6 +125,26 @@ def create_schema(engine: Engine) -> None:
     for module in _TABLE_MODULES:
         importlib.import_module(module)
     metadata.create_all(engine, checkfirst=True)
+
+
+def schema_problems(engine: Engine) -> list[str]:
+    """What the database lacks of shopsync's schema: "table x", "column x.y"; empty when it is complete.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: The database cannot be reached.
+    """
+    for module in _TABLE_MODULES:
+        importlib.import_module(module)
+    inspector = inspect(engine)
+    existing = set(inspector.get_table_names())
+    problems = []
+    for table in metadata.sorted_tables:
+        if table.name not in existing:
+            problems.append(f"table {table.name}")
+            continue
+        columns = {column["name"] for column in inspector.get_columns(table.name)}
+        problems += [f"column {table.name}.{c.name}" for c in table.columns if c.name not in columns]
+    return problems
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -30,13 +30,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from tasks.shopify.topics import API_SUBSCRIBED_TOPICS
 from tasks.store.db import UTCDateTime, dialect_insert, metadata, utcnow, write_transaction
 
 DeliveryStatus = Literal["pending", "claimed", "synced", "skipped", "failed", "ignored"]
 FinalStatus = Literal["synced", "skipped", "failed"]
 STATUSES: tuple[DeliveryStatus, ...] = get_args(DeliveryStatus)
-# Topics the sync flow acts on; any other verified topic is stored as "ignored" and answered 200.
-SYNC_TOPICS = frozenset({"orders/paid", "orders/updated", "orders/cancelled", "refunds/create"})
+# Topics the sync flow acts on (the ones setup subscribes); any other verified topic is stored as "ignored"
+# and answered 200.
+SYNC_TOPICS = frozenset(API_SUBSCRIBED_TOPICS)
 
 webhook_deliveries = Table(
     "webhook_deliveries",

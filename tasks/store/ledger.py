@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 
 from tasks.shopify.models import OrderRecord
+from tasks.store.contact_leases import record_ledger_changes
 from tasks.store.db import (
     DecimalText,
     JSONList,
@@ -95,6 +96,9 @@ class Ledger:
         An incoming version whose `updated_at` is older than or equal to the stored one changes nothing, so
         replays, duplicates and out-of-order deliveries are harmless: the rows go in through INSERT ... ON
         CONFLICT DO UPDATE ... WHERE excluded.updated_at > order_ledger.updated_at, built once per ledger.
+        The customers of changed orders (and their previous customers, when an order moved) are marked
+        changed in the same transaction (`tasks.store.contact_leases`), so a writer holding an older snapshot
+        can tell.
 
         Args:
             records: Orders in any order; several versions of one order may appear.
@@ -107,7 +111,12 @@ class Ledger:
         if not rows:
             return []
         with write_transaction(self._engine) as connection:
+            previous = _owners(connection, [row["order_id"] for row in rows])
             changed = self._write(connection, rows)
+            owners = {row["order_id"]: row["customer_id"] for row in rows}
+            # An order moved to another customer changes its previous owner's totals too.
+            touched = {owners[order_id] for order_id in changed} | {previous.get(o) for o in changed}
+            record_ledger_changes(connection, self._engine, (c for c in touched if c is not None))
         return sorted(changed)
 
     def orders_for_customers(self, customer_ids: Iterable[int]) -> list[OrderRecord]:
@@ -245,6 +254,17 @@ def _newest_per_order(records: Iterable[OrderRecord]) -> list[OrderRecord]:
         if kept is None or record.updated_at > kept.updated_at:
             newest[record.order_id] = record
     return list(newest.values())
+
+
+def _owners(connection: Connection, order_ids: Sequence[int]) -> dict[int, int | None]:
+    """The stored customer of each of these orders that the ledger already holds."""
+    owners: dict[int, int | None] = {}
+    for chunk in _chunks(order_ids, LOOKUP_CHUNK):
+        statement = select(order_ledger.c.order_id, order_ledger.c.customer_id).where(
+            order_ledger.c.order_id.in_(chunk)
+        )
+        owners.update((order_id, customer_id) for order_id, customer_id in connection.execute(statement))
+    return owners
 
 
 def _record(row: Any) -> OrderRecord:

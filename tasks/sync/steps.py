@@ -14,14 +14,15 @@ from typing import Any, Literal
 
 import polars as pl
 
-from tasks.contacts.diff import diff_contacts
+from tasks.contacts.diff import ContactDiff, diff_contacts
+from tasks.contacts.leased import Grant, LeaseHolder, Leases, write_under_leases
 from tasks.contacts.lookup import read_contacts_for
 from tasks.contacts.writer import WriteReport, apply_diff
 from tasks.errors import InvalidOrderPayload
 from tasks.hubspot.client import HubSpotClient
 from tasks.rules.aggregates import customer_aggregates
-from tasks.rules.config import ShopsyncConfig
-from tasks.rules.frames import orders_frame
+from tasks.rules.config import ShopsyncConfig, WriteSource
+from tasks.rules.frames import contacts_frame, orders_frame
 from tasks.rules.qualifying import evaluate_orders
 from tasks.shopify.models import OrderRecord
 from tasks.store.inbox import Delivery
@@ -164,15 +165,76 @@ def expected_for(
     return customer_aggregates(frame, config.rules, config.mapping), reasons
 
 
+def plan_customers(client: HubSpotClient, expected: pl.DataFrame, config: ShopsyncConfig) -> ContactDiff:
+    """Read the customers' contacts and diff them with their expected values."""
+    frame = expected.select("customer_id", "email")
+    contacts = (
+        read_contacts_for(client, frame, config)
+        if not expected.is_empty()
+        else contacts_frame([], config.properties, config.mapping)
+    )
+    return diff_contacts(expected, contacts, orphan_policy="reset", properties=config.properties)
+
+
 def write_customers(
     client: HubSpotClient, expected: pl.DataFrame, config: ShopsyncConfig
 ) -> tuple[WriteReport, int]:
     """Bring the customers' contacts to the expected values; returns the report and the unchanged count."""
     if expected.is_empty():
         return WriteReport(), 0
-    contacts = read_contacts_for(client, expected.select("customer_id", "email"), config)
-    diff = diff_contacts(expected, contacts, orphan_policy="reset", properties=config.properties)
+    diff = plan_customers(client, expected, config)
     return apply_diff(client, diff, config.properties), diff.unchanged
+
+
+@dataclass
+class SyncedCustomers:
+    """What bringing a batch's customers up to date did: the writes, each order's skip reason, no-ops."""
+
+    report: WriteReport = field(default_factory=WriteReport)
+    reasons: dict[int, str | None] = field(default_factory=dict)
+    unchanged: int = 0
+
+
+def sync_customers_leased(
+    customer_ids: Sequence[int],
+    ledger: Ledger,
+    client: HubSpotClient,
+    config: ShopsyncConfig,
+    leases: Leases,
+    holder: LeaseHolder,
+    source: WriteSource = "realtime",
+) -> SyncedCustomers:
+    """Recompute each customer from the ledger and write what differs, holding the customer's lease.
+
+    The ledger is read after the lease is taken, so a nightly run or a replay writing the same contact
+    either finished before (and this run writes over it with newer facts) or waits for this run.
+
+    Args:
+        customer_ids: The batch's customers (and previous owners of orders that moved).
+        ledger: The order ledger.
+        client: The HubSpot client.
+        config: Rules and property names.
+        leases: The shared lease store.
+        holder: This run as a lease holder.
+        source: The label written with every change ("replay" when an operator re-sent failed deliveries).
+
+    Returns:
+        The writes, the skip reason of every order read, and how many contacts were already right.
+    """
+    synced = SyncedCustomers()
+
+    def plan(grants: Sequence[Grant]) -> ContactDiff:
+        expected, reasons = expected_for([g.customer_id for g in grants], ledger, config)
+        synced.reasons.update(reasons)
+        diff = plan_customers(client, expected, config)
+        synced.unchanged += diff.unchanged
+        return diff
+
+    def write(diff: ContactDiff) -> WriteReport:
+        return apply_diff(client, diff, config.properties, source=source)
+
+    synced.report = write_under_leases(customer_ids, leases, holder, plan, write)
+    return synced
 
 
 def delivery_outcomes(

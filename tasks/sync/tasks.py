@@ -14,17 +14,18 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
+from tasks.contacts.leased import LeaseHolder
 from tasks.contacts.writer import WriteReport
+from tasks.rules.config import WriteSource
 from tasks.runtime import Runtime
 from tasks.store.inbox import Delivery
 from tasks.sync.steps import (
     DeliveryOutcome,
     RecordedBatch,
-    expected_for,
     parse_deliveries,
     record_orders,
+    sync_customers_leased,
     wait_for_batch,
-    write_customers,
 )
 
 ARTIFACT_ROWS = 500
@@ -54,12 +55,18 @@ def record_deliveries(runtime: Runtime, deliveries: Sequence[Delivery]) -> Recor
 
 @task(cache_policy=NO_CACHE)
 def sync_customers(
-    runtime: Runtime, customer_ids: Sequence[int]
+    runtime: Runtime, customer_ids: Sequence[int], worker_id: str, source: WriteSource
 ) -> tuple[WriteReport, dict[int, str | None], int]:
-    """Recompute the customers' purchase facts from the ledger and write what differs to HubSpot."""
-    expected, reasons = expected_for(customer_ids, runtime.ledger, runtime.config)
-    report, unchanged = write_customers(runtime.hubspot, expected, runtime.config)
-    return report, reasons, unchanged
+    """Recompute the customers' purchase facts from the ledger and write what differs to HubSpot.
+
+    Each customer is computed and written while this run holds its lease, so no other writer (a nightly
+    run, a replay) can land an older value after ours.
+    """
+    holder = LeaseHolder(worker_id, patience=2 * runtime.settings.claim_lease_seconds)
+    synced = sync_customers_leased(
+        customer_ids, runtime.ledger, runtime.hubspot, runtime.config, runtime.leases, holder, source
+    )
+    return synced.report, synced.reasons, synced.unchanged
 
 
 @task(cache_policy=NO_CACHE)

@@ -66,5 +66,5 @@ def test_replay_of_one_delivery_leaves_the_others_failed(inbox: Inbox) -> None:
 def test_help_lists_every_command() -> None:
     """The operator finds every entry point in --help."""
     result = runner.invoke(app, ["--help"])
-    for command in ("sandbox", "receiver", "sync", "replay", "setup", "serve", "reconcile", "demo"):
+    for command in ("sandbox", "receiver", "sync", "replay", "setup", "doctor", "serve", "reconcile", "demo"):
         assert command in result.output

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,8 @@ import httpx
 import pytest
 
 from sandbox.hubspot.config import HubSpotSandboxConfig
-from sandbox.runner import running_sandbox
 from sandbox.shopify.config import ShopifySandboxConfig
 from tasks.shopify import operations
-from tests.flows import world as world_module
 from tests.flows.world import World, build_world
 
 # HubSpot's four failure modes at 5 % each (20 % of requests). A timed-out request is applied by the
@@ -44,9 +41,7 @@ def faulty_world(
     hubspot: HubSpotSandboxConfig | None = None,
 ) -> Iterator[World]:
     """The flow-test world, with the sandboxes built from these configs."""
-    sandbox = partial(running_sandbox, shopify_config=shopify, hubspot_config=hubspot)
-    monkeypatch.setattr(world_module, "running_sandbox", sandbox)
-    with build_world(tmp_path, monkeypatch) as world:
+    with build_world(tmp_path, monkeypatch, shopify_config=shopify, hubspot_config=hubspot) as world:
         yield world
 
 

@@ -96,7 +96,7 @@ def test_a_persistent_outage_fails_the_run_loses_nothing_and_the_next_run_replay
 
 def test_records_hubspot_keeps_refusing_end_in_the_error_report_and_replay_cleanly(world: World) -> None:
     """A property turned into a dropdown refuses some values: those deliveries fail with HubSpot's reason,
-    the rest sync, and `shopsync replay` syncs the failed ones once the property is fixed."""
+    the rest sync, and `shopsync replay` syncs the failed ones once the property is fixed, labelled replay."""
     deliver_orders_and_refunds(world, refunds=0, every=10)
     allowed = sorted({o["name"] for o in world.sandbox.seed.orders})[::2]
     dropdown = {"type": "enumeration", "fieldType": "select", "options": _options(allowed)}
@@ -108,7 +108,8 @@ def test_records_hubspot_keeps_refusing_end_in_the_error_report_and_replay_clean
     assert failed and summary["failed"] == len(failed)
     assert summary.get("synced", 0) > 0, "one refused record must not fail its whole batch"
     assert all("shopify_last_order_number" in (delivery.reason or "") for delivery in failed)
-    assert mismatches(world.sandbox)
+    wrong = mismatches(world.sandbox)
+    assert wrong
 
     _patch_property(world, "shopify_last_order_number", {"type": "string", "fieldType": "text"})
     result = CliRunner().invoke(cli, ["replay"])
@@ -117,6 +118,8 @@ def test_records_hubspot_keeps_refusing_end_in_the_error_report_and_replay_clean
     assert f"re-queued {len(failed)} deliveries" in result.output
     assert world.inbox.failed() == []
     assert mismatches(world.sandbox) == []
+    # What the replay corrected carries its label, for workflows to tell late writes from new orders.
+    assert {(world.contact_of(c) or {}).get("shopify_last_write_source") for c in wrong} == {"replay"}
 
 
 def _options(values: list[str]) -> list[dict[str, object]]:

@@ -56,9 +56,11 @@ def change_orders(world: World, moment: datetime) -> tuple[list[Delivery], dict[
     """Refund and cancel paid orders in the store; returns the webhooks it emitted and a stale payload."""
     store = world.sandbox.shopify_store
     emitted: list[Delivery] = []
-    store.listeners.append(
-        lambda topic, payload: emitted.append(Delivery(topic, payload, webhook_id=f"change-{len(emitted)}"))
-    )
+
+    def record(topic: str, payload: dict[str, Any]) -> None:
+        emitted.append(Delivery(topic, payload, webhook_id=f"change-{len(emitted)}"))
+
+    store.listeners.append(record)
     attributed = [order for order in store.orders() if order["customer"] and is_qualifying(order)]
     paid = [order for order in attributed if order["financial_status"] == "paid"]
     stale = copy.deepcopy(paid[0])
@@ -67,7 +69,8 @@ def change_orders(world: World, moment: datetime) -> tuple[list[Delivery], dict[
         store.refund_order(order["id"], Decimal("7.25") + index, moment + timedelta(minutes=index))
     for index, order in enumerate(paid[REFUNDED : REFUNDED + CANCELLED]):
         store.cancel_order(order["id"], moment + timedelta(minutes=REFUNDED + index))
-    store.listeners.clear()
+    # Only our recorder: the sandbox's own webhook dispatcher keeps listening.
+    store.listeners.remove(record)
     return emitted, stale
 
 

@@ -21,7 +21,10 @@ from starlette.exceptions import StarletteDeprecationWarning
 from deployments.receiver.app import create_receiver_app
 from deployments.receiver.run_trigger import NullRunTrigger
 from sandbox.expected import ExpectedCustomer, expected_customers
-from sandbox.runner import SandboxEndpoints, running_sandbox
+from sandbox.hubspot.config import HubSpotSandboxConfig
+from sandbox.hubspot.workflows import Enrolment, read_enrolments
+from sandbox.runner import SandboxEndpoints, ShopifyAuthMode, running_sandbox
+from sandbox.shopify.config import ShopifySandboxConfig
 from sandbox.shopify.sender import WebhookSender
 from sandbox.shopify.webhook_payloads import build_delivery
 from tasks import settings as settings_module
@@ -36,6 +39,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 WEBHOOK_SECRET = "world-webhook-secret"
+TRIGGER, WRITE_SOURCE = "shopify_last_order_paid_at", "shopify_last_write_source"
 PURCHASE_PROPERTIES = {
     "total_spent": "shopify_total_spent",
     "order_count": "shopify_order_count",
@@ -75,6 +79,13 @@ class World:
                 return dict(contact.properties)
         return None
 
+    def enrolments(self) -> dict[str, list[Enrolment]]:
+        """Per contact (by Shopify customer id, else record id): each time a workflow enrolled on the trigger
+        property would have fired, read over the API from the property history."""
+        headers = {"Authorization": f"Bearer {self.sandbox.hubspot_token}"}
+        with httpx.Client(base_url=self.sandbox.hubspot_base_url, headers=headers, timeout=30) as http:
+            return read_enrolments(http, TRIGGER, WRITE_SOURCE, "shopify_customer_id")
+
     def contacts_with_id(self, customer_id: int) -> int:
         return sum(
             1
@@ -99,13 +110,27 @@ def contact_matches(contact: dict[str, str | None], expected: ExpectedCustomer) 
 
 
 @contextmanager
-def build_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """Start the sandboxes, point the settings at them and wire receiver → inbox."""
-    with running_sandbox() as sandbox:
+def build_world(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shopify_config: ShopifySandboxConfig | None = None,
+    shopify_auth: ShopifyAuthMode = "token",
+    hubspot_config: HubSpotSandboxConfig | None = None,
+    database_url: str | None = None,
+    synced: bool = True,
+) -> Iterator[World]:
+    """Start the sandboxes (with these configs), point the settings at them and wire receiver → inbox.
+
+    The database is a fresh SQLite file unless `database_url` names another (an empty PostgreSQL schema).
+    With `synced` off, HubSpot holds only the contacts that predate shopsync (an empty portal to it).
+    """
+    with running_sandbox(
+        shopify_config=shopify_config, hubspot_config=hubspot_config, synced=synced
+    ) as sandbox:
         environment = {
-            **sandbox.environment(),
+            **sandbox.environment(shopify_auth),
             "SHOPIFY_WEBHOOK_SECRETS": WEBHOOK_SECRET,
-            "SHOPSYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'shopsync.db'}",
+            "SHOPSYNC_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'shopsync.db'}",
             "SHOPSYNC_CONFIG": str(tmp_path / "shopsync.toml"),
             "SHOPSYNC_DATA_DIR": str(tmp_path / "data"),
         }

@@ -69,6 +69,7 @@ def test_sums_net_shop_money_of_qualifying_orders():
         first_order_date=date(2026, 1, 5),
         last_order_date=date(2026, 2, 5),
         last_order_number="#1002",
+        last_order_at=datetime.fromisoformat("2026-02-05T10:00:00-05:00"),
         currency="USD",
     )
 

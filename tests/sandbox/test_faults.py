@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -64,6 +66,7 @@ def test_error_rates_are_roughly_the_configured_ones():
     assert plan.to_json()["stats"] == {
         "requests": 1000,
         "injected": {str(s): counts[s] for s in (423, 429, 503)},
+        "holding": 0,
     }
 
 
@@ -173,3 +176,33 @@ def test_plan_validation_rejects_impossible_settings():
         FaultPlan(timeout_rate=-0.1)
     with pytest.raises(ValueError):
         FaultPlan(paths="(")
+    with pytest.raises(ValueError):
+        FaultPlan(hold_paths="(")
+    with pytest.raises(ValueError):
+        FaultPlan(hold_requests=-1)
+
+
+def test_a_held_request_waits_unapplied_until_the_plan_is_replaced():
+    """The first matching request is parked before the app sees it; others pass; a PUT lets it land."""
+    plan = FaultPlan(hold_paths=r"/batch/update$", hold_requests=1)
+    handled: list[str] = []
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        handled.append(request.url.path)
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[*faults_routes(plan), Route("/{path:path}", endpoint, methods=["GET", "POST"])])
+    app.add_middleware(FaultInjectionMiddleware, plan=plan)
+    with serve_in_thread(app) as server, httpx.Client(base_url=server.base_url, timeout=10.0) as client:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            held = pool.submit(client.post, "/contacts/batch/update")
+            while client.get("/_sandbox/faults").json()["stats"]["holding"] == 0:
+                time.sleep(0.01)
+            assert client.post("/contacts/batch/update").status_code == 200  # only the first one is held
+            assert client.get("/contacts").status_code == 200
+            assert handled == ["/contacts/batch/update", "/contacts"]
+
+            client.put("/_sandbox/faults", json={})
+
+            assert held.result().status_code == 200
+    assert handled[-1] == "/contacts/batch/update"

@@ -175,3 +175,23 @@ def test_store_from_seed_copies_the_generated_shop() -> None:
     store.cancel_order(seed.orders[0]["id"], NOW)
     assert seed.orders[0] == untouched
     assert store.orders()[0]["cancelled_at"] == "2026-11-27T07:00:00-05:00"
+
+
+def test_a_placed_order_is_a_new_paid_order_of_the_customer() -> None:
+    """place_order repeats the customer's latest order with fresh ids and the next number, paid, at `at`."""
+    seed = generate_store(seed=3, customers=5, orders=20, now=NOW)
+    store = ShopifyStore.from_seed(seed)
+    heard: list[str] = []
+    store.listeners.append(lambda topic, payload: heard.append(topic))
+    customer_id = next(o["customer"]["id"] for o in seed.orders if o["customer"] and not o["test"])
+    before = {o["id"] for o in store.customer_orders(customer_id)}
+
+    order = store.place_order(customer_id, NOW)
+
+    assert order["id"] not in before and store.get_order(order["id"]) == order
+    assert order["order_number"] == max(o["order_number"] for o in seed.orders) + 1
+    assert order["name"] == f"#{order['order_number']}"
+    assert (order["financial_status"], order["refunds"], order["cancelled_at"]) == ("paid", [], None)
+    assert order["processed_at"] == order["updated_at"] == "2026-11-27T07:00:00-05:00"
+    assert order["current_total_price"] == order["total_price"]
+    assert heard == ["orders/create", "orders/paid"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,16 +17,18 @@ from tasks.rules.config import PropertiesConfig
 from tasks.rules.frames import CONTACTS_SCHEMA, EXPECTED_SCHEMA, contacts_frame
 
 DAY = date(2026, 3, 1)
+PAID_AT = datetime(2026, 3, 1, 15, 30, 2, 5_000, tzinfo=UTC)
 PURCHASES = {
     "total_spent": Decimal("10.50"),
     "order_count": 1,
     "first_order_date": DAY,
     "last_order_date": DAY,
     "last_order_number": "#1001",
+    "last_order_at": PAID_AT,
     "currency": "USD",
 }
 NO_PURCHASES = {**PURCHASES, "total_spent": Decimal("0"), "order_count": 0, "first_order_date": None}
-NO_PURCHASES |= {"last_order_date": None, "last_order_number": None}
+NO_PURCHASES |= {"last_order_date": None, "last_order_number": None, "last_order_at": None}
 
 
 def expected(*rows: dict[str, Any]) -> pl.DataFrame:
@@ -65,7 +67,8 @@ def test_contacts_already_in_sync_are_unchanged():
 
 
 def test_money_compares_as_decimal_from_wire_strings():
-    """HubSpot's "10.5" equals our 10.50, and a date echoed as epoch ms equals the same day."""
+    """HubSpot's "10.5" equals our 10.50, a date echoed as epoch ms equals the same day, and a datetime
+    echoed with an offset equals the same instant."""
     wire = WireContact(
         "101",
         {
@@ -76,6 +79,7 @@ def test_money_compares_as_decimal_from_wire_strings():
             "shopify_first_order_date": "2026-03-01",
             "shopify_last_order_date": "1772323200000",
             "shopify_last_order_number": "#1001",
+            "shopify_last_order_paid_at": "2026-03-01T10:30:02.005-05:00",
             "shopify_currency": "USD",
         },
     )
@@ -111,6 +115,7 @@ def test_wide_updates_leave_unchanged_properties_null_and_clear_with_empty_strin
         "shopify_first_order_date": None,
         "shopify_last_order_date": None,
         "shopify_last_order_number": "",
+        "shopify_last_order_paid_at": None,
         "shopify_currency": None,
     }
     assert diff.drift_share == 1.0
@@ -265,6 +270,7 @@ def test_create_and_adoption_payloads_are_hubspot_strings():
         "shopify_first_order_date": "2026-03-01",
         "shopify_last_order_date": "2026-03-01",
         "shopify_last_order_number": "#1001",
+        "shopify_last_order_paid_at": "2026-03-01T15:30:02.005Z",
         "shopify_currency": "USD",
     }
     assert wire_properties(diff.adoptions).row(0, named=True) == {
@@ -276,5 +282,40 @@ def test_create_and_adoption_payloads_are_hubspot_strings():
         "shopify_first_order_date": "",
         "shopify_last_order_date": "",
         "shopify_last_order_number": "",
+        "shopify_last_order_paid_at": "",
         "shopify_currency": "USD",
     }
+
+
+def test_the_trigger_moves_forward_only_when_a_newer_order_arrives():
+    """A newer order moves the trigger; a refund or cancel of the newest order (an older expected instant)
+    neither moves it back nor clears it; a contact that never had one gets it."""
+    later = PAID_AT + timedelta(days=3)
+    diff = diff_contacts(
+        expected(
+            {"customer_id": 1, "last_order_at": later},
+            {"customer_id": 2, "last_order_at": PAID_AT - timedelta(days=9)},
+            {"customer_id": 3, **NO_PURCHASES},
+            {"customer_id": 4},
+        ),
+        contacts(
+            {"contact_id": "101", "shopify_customer_id": 1},
+            {"contact_id": "102", "shopify_customer_id": 2},
+            {"contact_id": "103", "shopify_customer_id": 3, "total_spent": Decimal("10.50")},
+            {"contact_id": "104", "shopify_customer_id": 4, "last_order_at": None},
+        ),
+        orphan_policy="reset",
+    )
+    trigger = diff.updates.filter(pl.col("property") == "shopify_last_order_paid_at")
+    assert_frame_equal(
+        trigger,
+        changes(
+            ("101", 1, "shopify_last_order_paid_at", "2026-03-01T15:30:02.005Z", "2026-03-04T15:30:02.005Z"),
+            ("104", 4, "shopify_last_order_paid_at", None, "2026-03-01T15:30:02.005Z"),
+        ),
+    )
+    assert set(diff.updates.filter(pl.col("contact_id") == "103")["property"]) == {
+        "shopify_total_spent", "shopify_order_count", "shopify_first_order_date", "shopify_last_order_date",
+        "shopify_last_order_number",
+    }  # fmt: skip
+    assert "102" not in diff.updates_wide["contact_id"].to_list()

@@ -83,10 +83,63 @@ def test_from_settings_copies_every_field() -> None:
     assert credentials.graphql_url == "http://sandbox.test/graphql.json"
 
 
-def test_from_settings_without_token_names_the_variable() -> None:
-    """A missing token is a ConfigError naming SHOPIFY_ACCESS_TOKEN, never an empty-string token."""
-    with pytest.raises(ConfigError, match="SHOPIFY_ACCESS_TOKEN"):
-        ShopifyCredentials.from_settings(Settings(SHOPIFY_ACCESS_TOKEN=None))
+def test_from_settings_without_credentials_names_both_options() -> None:
+    """Neither a token nor client credentials: the error names both ways to configure Shopify."""
+    with pytest.raises(ConfigError) as raised:
+        ShopifyCredentials.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    message = str(raised.value)
+    assert "SHOPIFY_CLIENT_ID + SHOPIFY_CLIENT_SECRET" in message and "SHOPIFY_ACCESS_TOKEN" in message
+
+
+def test_from_settings_with_client_credentials() -> None:
+    """SHOPIFY_CLIENT_ID + SHOPIFY_CLIENT_SECRET become the block's client credentials, no token."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        SHOPIFY_CLIENT_ID="client-id",
+        SHOPIFY_CLIENT_SECRET="client-secret",
+    )
+    credentials = ShopifyCredentials.from_settings(settings)
+    assert credentials.access_token is None
+    assert credentials.client_id == "client-id"
+    assert credentials.client_secret is not None
+    assert credentials.client_secret.get_secret_value() == "client-secret"
+    assert "client-secret" not in repr(credentials) + credentials.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"SHOPIFY_CLIENT_ID": "id"}, "SHOPIFY_CLIENT_SECRET is not set"),
+        ({"SHOPIFY_CLIENT_SECRET": "secret"}, "SHOPIFY_CLIENT_ID is not set"),
+        ({"SHOPIFY_CLIENT_ID": "id", "SHOPIFY_CLIENT_SECRET": "s", "SHOPIFY_ACCESS_TOKEN": "t"}, "not both"),
+    ],
+)
+def test_half_or_doubly_configured_credentials_are_refused(variables: dict[str, str], named: str) -> None:
+    """A client id without its secret (or both ways at once) is a ConfigError saying what to fix."""
+    with pytest.raises(ConfigError, match=named):
+        Settings(_env_file=None, **variables).shopify_auth()  # type: ignore[call-arg]
+
+
+def test_a_block_needs_exactly_one_way_to_authenticate() -> None:
+    """A block with neither a token nor client credentials (or with both) does not validate."""
+    with pytest.raises(ValidationError, match="client_id and client_secret"):
+        _credentials(access_token=None)
+    with pytest.raises(ValidationError, match="not both"):
+        _credentials(client_id="id", client_secret=SecretStr("secret"))
+
+
+def test_the_client_secret_verifies_webhooks_when_no_signing_secret_is_set() -> None:
+    """A Dev Dashboard app signs webhooks with its client secret; SHOPIFY_WEBHOOK_SECRETS still wins."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        SHOPIFY_CLIENT_ID="client-id",
+        SHOPIFY_CLIENT_SECRET="client-secret",
+    )
+    assert [s.get_secret_value() for s in settings.require_webhook_secrets()] == ["client-secret"]
+    rotated = settings.model_copy(update={"shopify_webhook_secrets": [SecretStr("explicit")]})
+    assert [s.get_secret_value() for s in rotated.require_webhook_secrets()] == ["explicit"]
+    with pytest.raises(ConfigError, match="SHOPIFY_WEBHOOK_SECRETS \\(or SHOPIFY_CLIENT_SECRET\\)"):
+        Settings(_env_file=None).require_webhook_secrets()  # type: ignore[call-arg]
 
 
 class TestShopifyCredentialsBlockStandards(BlockStandardTestSuite):

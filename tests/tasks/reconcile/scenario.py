@@ -77,6 +77,7 @@ def _synced(customer_id: int, **overrides: Any) -> dict[str, Any]:
         "first_order_date": date(2026, 3, 1),
         "last_order_date": date(2026, 3, 1),
         "last_order_number": "#1001",
+        "last_order_at": MAR_1,
         "currency": "USD",
         "additional_emails": [],
     } | overrides
@@ -88,7 +89,8 @@ def scenario_contacts() -> pl.DataFrame:
         _synced(REFUNDED),
         _synced(MISSED),
         _synced(ADOPTED, shopify_customer_id=None, total_spent=None, order_count=None)
-        | {"first_order_date": None, "last_order_date": None, "last_order_number": None, "currency": None},
+        | {"first_order_date": None, "last_order_date": None, "last_order_number": None, "currency": None}
+        | {"last_order_at": None},
         _synced(ORPHAN),
         _synced(IN_SYNC),
     ]

@@ -30,9 +30,9 @@ from tasks.reconcile.pull import (
 )
 from tasks.retry import retry_policy
 from tasks.rules.config import ShopsyncConfig
+from tasks.shopify.auth import ShopifyAuth
 from tasks.shopify.client import ShopifyClient
 from tasks.shopify.models import OrderRecord
-from tasks.shopify.transport import ShopifyAuth
 from tests.sandbox.hubspot_sandbox import Sandbox, make_sandbox
 from tests.tasks.shopify.fakes import FakeClock
 

@@ -28,7 +28,8 @@ def expected(*rows: tuple[object, ...]) -> pl.DataFrame:
 
 
 def test_refunds_lower_the_total_and_cancelled_or_test_orders_do_not_count():
-    """Net current totals of paid/partially refunded orders add up; cancelled and test orders are ignored."""
+    """Net current totals of paid/partially refunded orders add up; cancelled and test orders are ignored.
+    The trigger instant is the latest qualifying order's, not the later cancelled or test one's."""
     frame = orders(
         {**at(1), "name": "#1001", "current_total": Decimal("50.00")},
         {
@@ -43,7 +44,17 @@ def test_refunds_lower_the_total_and_cancelled_or_test_orders_do_not_count():
     assert_frame_equal(
         customer_aggregates(frame, RulesConfig()),
         expected(
-            (1, "ada@example.com", Decimal("80.10"), 2, date(2026, 3, 1), date(2026, 3, 5), "#1002", "USD")
+            (
+                1,
+                "ada@example.com",
+                Decimal("80.10"),
+                2,
+                date(2026, 3, 1),
+                date(2026, 3, 5),
+                "#1002",
+                datetime(2026, 3, 5, 15, tzinfo=UTC),
+                "USD",
+            )
         ),
     )
 
@@ -77,7 +88,7 @@ def test_customer_with_no_qualifying_order_is_reset_to_zero():
     )
     assert_frame_equal(
         customer_aggregates(frame, RulesConfig()),
-        expected((7, "ada@example.com", Decimal("0.00"), 0, None, None, None, "USD")),
+        expected((7, "ada@example.com", Decimal("0.00"), 0, None, None, None, None, "USD")),
     )
 
 

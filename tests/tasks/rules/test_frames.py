@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import polars as pl
@@ -16,6 +16,7 @@ from tasks.shopify.models import OrderRecord
 from tests.tasks.order_stubs import StubOrder
 
 BIG_ID = 2**53 + 1  # not representable as a float: proves no float round trip
+PAID_AT = datetime(2026, 3, 1, 14, 55, 4, 281_000, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ def test_empty_orders_frame_is_typed():
 
 
 def test_contacts_frame_parses_wire_strings_into_typed_values():
-    """Numbers become Decimals ("10.5" = 10.50), dates parse from YYYY-MM-DD, ISO or epoch ms, "" is null."""
+    """Numbers become Decimals ("10.5" = 10.50), dates parse from YYYY-MM-DD, ISO or epoch ms, datetimes from
+    ISO (Z or an offset) or epoch ms to the millisecond, "" is null."""
     contacts = [
         WireContact(
             "101",
@@ -56,19 +58,27 @@ def test_contacts_frame_parses_wire_strings_into_typed_values():
                 "shopify_first_order_date": "2026-01-02",
                 "shopify_last_order_date": "1772323200000",
                 "shopify_last_order_number": "#1003",
+                "shopify_last_order_paid_at": "2026-03-01T14:55:04.281Z",
                 "shopify_currency": "USD",
             },
         ),
         WireContact(
-            "102", {"shopify_customer_id": "", "shopify_last_order_date": "2026-03-01T00:00:00.000Z"}
+            "102",
+            {
+                "shopify_customer_id": "",
+                "shopify_last_order_date": "2026-03-01T00:00:00.000Z",
+                "shopify_last_order_paid_at": "1772376904281",
+            },
         ),
+        WireContact("103", {"shopify_last_order_paid_at": "2026-03-01T09:55:04-05:00"}),
     ]
     result = contacts_frame(contacts, PropertiesConfig())
     expected = pl.DataFrame(
         [
             ("101", BIG_ID, "ada@example.com", Decimal("10.50"), 3, date(2026, 1, 2), date(2026, 3, 1),
-             "#1003", "USD", ["a@x.com", "b@y.com"]),
-            ("102", None, None, None, None, None, date(2026, 3, 1), None, None, []),
+             "#1003", PAID_AT, "USD", ["a@x.com", "b@y.com"]),
+            ("102", None, None, None, None, None, date(2026, 3, 1), None, PAID_AT, None, []),
+            ("103", None, None, None, None, None, None, None, PAID_AT.replace(microsecond=0), None, []),
         ],
         schema=CONTACTS_SCHEMA,
         orient="row",

@@ -22,8 +22,11 @@ PURCHASE_FACTS = [
     "shopify_first_order_date",
     "shopify_last_order_date",
     "shopify_last_order_number",
+    "shopify_last_order_paid_at",
     "shopify_currency",
 ]
+# Written with every change, not a purchase fact; then come the mappings.
+SHOPSYNC_PROPERTIES = [*PURCHASE_FACTS, "shopify_last_write_source"]
 WITH_MAPPING = ShopsyncConfig(
     mapping=(MappingConfig(source="order.source_name", property="shopify_last_order_source"),)
 )
@@ -50,11 +53,16 @@ def test_desired_properties_cover_purchase_facts_and_mappings() -> None:
     """The purchase facts come with HubSpot type pairs and labels; a mapping adds its own property."""
     desired = {definition.name: definition for definition in desired_properties(WITH_MAPPING)}
 
-    assert list(desired) == [*PURCHASE_FACTS, "shopify_last_order_source"]
+    assert list(desired) == [*SHOPSYNC_PROPERTIES, "shopify_last_order_source"]
     pairs = {name: (d.type, d.field_type, d.has_unique_value) for name, d in desired.items()}
     assert pairs["shopify_customer_id"] == ("string", "text", True)
     assert pairs["shopify_total_spent"] == ("number", "number", False)
     assert pairs["shopify_last_order_date"] == ("date", "date", False)
+    assert pairs["shopify_last_order_paid_at"] == ("datetime", "date", False)
+    assert pairs["shopify_last_write_source"] == ("enumeration", "select", False)
+    assert [option.value for option in desired["shopify_last_write_source"].options] == [
+        "realtime", "reconcile", "replay", "backfill",
+    ]  # fmt: skip
     assert pairs["shopify_last_order_source"] == ("string", "text", False)
     assert desired["shopify_last_order_date"].label == "Shopify last order date"
     assert desired["shopify_last_order_source"].label == "Shopify last order source"
@@ -68,11 +76,13 @@ def test_first_run_creates_group_and_every_property() -> None:
     report = ensure_properties(_client(sandbox), WITH_MAPPING)
 
     assert report.group_created
-    assert report.created == [*PURCHASE_FACTS, "shopify_last_order_source"]
+    assert report.created == [*SHOPSYNC_PROPERTIES, "shopify_last_order_source"]
     assert report.existing == []
     assert _shape(sandbox, "shopify_customer_id") == ("string", "text", "shopify", True)
     assert _shape(sandbox, "shopify_order_count") == ("number", "number", "shopify", False)
     assert _shape(sandbox, "shopify_first_order_date") == ("date", "date", "shopify", False)
+    assert _shape(sandbox, "shopify_last_order_paid_at") == ("datetime", "date", "shopify", False)
+    assert _shape(sandbox, "shopify_last_write_source") == ("enumeration", "select", "shopify", False)
     assert _shape(sandbox, "shopify_last_order_source") == ("string", "text", "shopify", False)
 
 
@@ -86,7 +96,7 @@ def test_second_run_creates_nothing() -> None:
 
     assert not again.group_created
     assert again.created == []
-    assert again.existing == [*PURCHASE_FACTS, "shopify_last_order_source"]
+    assert again.existing == [*SHOPSYNC_PROPERTIES, "shopify_last_order_source"]
 
 
 def test_property_created_by_hand_with_the_right_type_is_kept() -> None:
@@ -178,4 +188,4 @@ def test_property_created_concurrently_is_checked_not_duplicated() -> None:
     report = ensure_properties(HubSpotClient(http), ShopsyncConfig())
 
     assert report.properties["shopify_total_spent"] == "exists"
-    assert report.created == [name for name in PURCHASE_FACTS if name != "shopify_total_spent"]
+    assert report.created == [name for name in SHOPSYNC_PROPERTIES if name != "shopify_total_spent"]

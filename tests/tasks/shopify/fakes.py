@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 
 from tasks.retry import retry_policy
+from tasks.shopify.auth import ShopifyAuth
 from tasks.shopify.client import ShopifyClient
-from tasks.shopify.transport import ShopifyAuth
 from tests.tasks.hubspot.fakes import FakeClock as FakeClock
 
 GRAPHQL_URL = "https://shopsync-demo.myshopify.com/admin/api/2026-04/graphql.json"

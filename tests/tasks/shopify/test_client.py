@@ -12,8 +12,8 @@ import pytest
 from tasks.errors import ShopifyFetchFailed
 from tasks.retry import RetryableError
 from tasks.shopify import operations
+from tasks.shopify.auth import ShopifyAuth
 from tasks.shopify.client import ShopifyClient
-from tasks.shopify.transport import ShopifyAuth
 from tests.tasks.shopify.fakes import (
     GRAPHQL_URL,
     FakeClock,
@@ -260,8 +260,8 @@ def test_webhook_subscriptions_are_listed_across_pages_and_created() -> None:
     )
     client = make_client(server)
 
-    assert [s.topic for s in client.webhook_subscriptions()] == ["ORDERS_PAID", "ORDERS_UPDATED"]
-    created = client.create_webhook_subscription("orders/paid", "https://x/hook")
+    assert [s.topic for s in client.app.webhook_subscriptions()] == ["ORDERS_PAID", "ORDERS_UPDATED"]
+    created = client.app.create_webhook_subscription("orders/paid", "https://x/hook")
 
     assert created.uri == "https://x/hook"
     assert server.variables()[2] == {"topic": "ORDERS_PAID", "uri": "https://x/hook"}
@@ -275,7 +275,7 @@ def test_refused_webhook_subscription_raises_with_user_errors() -> None:
     }
     server = ScriptedShopify([data_reply({"webhookSubscriptionCreate": refusal})])
     with pytest.raises(ShopifyFetchFailed, match="Address is invalid"):
-        make_client(server).create_webhook_subscription("ORDERS_PAID", "ftp://nope")
+        make_client(server).app.create_webhook_subscription("ORDERS_PAID", "ftp://nope")
 
 
 def test_auth_sets_the_access_token_header() -> None:

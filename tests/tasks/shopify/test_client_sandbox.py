@@ -20,11 +20,12 @@ from sandbox.shopify.store import ShopifyStore
 from tasks.credentials.shopify import ShopifyCredentials
 from tasks.errors import ShopifyFetchFailed
 from tasks.retry import retry_policy
+from tasks.shopify.auth import PROCESS_TOKENS, ShopifyAuth, ShopifyAuthFailed
 from tasks.shopify.bulk_reader import iter_bulk_orders
 from tasks.shopify.client import BulkOperationBusy, ShopifyClient
 from tasks.shopify.graphql_models import BulkOperationStatus
 from tasks.shopify.models import OrderRecord
-from tasks.shopify.transport import ShopifyAuth
+from tasks.shopify.transport import ShopifyAccessDenied
 from tests.tasks.shopify.fakes import FakeClock
 
 with warnings.catch_warnings():
@@ -174,8 +175,8 @@ def test_second_bulk_export_is_busy_with_the_first_one(shop: Shop) -> None:
 
 def test_webhook_subscription_is_created_and_listed(shop: Shop) -> None:
     """A created subscription shows up in the listing with its topic and uri."""
-    created = shop.client.create_webhook_subscription("orders/paid", "https://hooks.example/shopify")
-    listed = shop.client.webhook_subscriptions()
+    created = shop.client.app.create_webhook_subscription("orders/paid", "https://hooks.example/shopify")
+    listed = shop.client.app.webhook_subscriptions()
     assert created in listed
     assert (created.topic, created.uri) == ("ORDERS_PAID", "https://hooks.example/shopify")
 
@@ -196,3 +197,55 @@ def test_credentials_block_drives_the_sandbox(seed: SeedData) -> None:
         assert first_page
         with pytest.raises(ShopifyFetchFailed, match="HTTP 401.*Invalid API key"):
             next(bad.get_client(http).iter_order_pages(None, None))
+
+
+def test_client_credentials_block_drives_the_sandbox(seed: SeedData) -> None:
+    """A Dev Dashboard app's block gets a token from the grant and reads; a wrong secret fails fast."""
+    PROCESS_TOKENS.clear()
+    app = create_app(ShopifyStore.from_seed(seed))
+    fields = {"shop_domain": seed.shop.domain, "admin_api_url": GRAPHQL_URL, "client_id": "sandbox-client-id"}
+    good = ShopifyCredentials(client_secret=SecretStr("sandbox-client-secret"), **fields)
+    bad = ShopifyCredentials(client_secret=SecretStr("wrong-secret"), **fields)
+
+    with TestClient(app, base_url=BASE_URL) as http:
+        assert next(good.get_client(http).iter_order_pages(None, None))
+        assert next(good.get_client(http).iter_order_pages(None, None))
+        with pytest.raises(ShopifyAuthFailed, match="invalid_client"):
+            next(bad.get_client(http).iter_order_pages(None, None))
+    assert app.state.sandbox.tokens.stats()["grants"] == 1
+
+
+def test_the_app_reads_its_shop_and_granted_scopes(seed: SeedData) -> None:
+    """app.access() names the shop the credentials open and the scopes the merchant granted."""
+    for shop in _shop(seed, granted_scopes=("read_orders",)):
+        access = shop.client.app.access()
+        assert (access.shop_domain, access.scopes) == (seed.shop.domain, frozenset({"read_orders"}))
+
+
+def test_customer_email_access_is_told_apart_from_a_missing_scope(seed: SeedData) -> None:
+    """Protected customer data refused → False; granted → True; no read_customers → ShopifyAccessDenied."""
+    for shop in _shop(seed, protected_customer_data=False):
+        assert shop.client.app.customer_emails_readable() is False
+    for shop in _shop(seed):
+        assert shop.client.app.customer_emails_readable() is True
+    for shop in _shop(seed, granted_scopes=("read_orders",)):
+        with pytest.raises(ShopifyAccessDenied, match="read_customers"):
+            shop.client.app.customer_emails_readable()
+
+
+def test_missing_protected_customer_data_fails_an_order_read_loudly(seed: SeedData) -> None:
+    """Without level-2 access the paged order read refuses to return orders with emails silently missing."""
+    for shop in _shop(seed, protected_customer_data=False):
+        with pytest.raises(ShopifyAccessDenied, match="not approved to use the"):
+            next(shop.client.iter_order_pages(None, None))
+
+
+def test_a_subscription_is_repointed(shop: Shop) -> None:
+    """update_webhook_subscription moves a subscription to a new address, keeping id and topic."""
+    created = shop.client.app.create_webhook_subscription("orders/updated", "https://old.example/hook")
+    moved = shop.client.app.update_webhook_subscription(created.id, "https://new.example/hook")
+    assert (moved.id, moved.topic, moved.uri) == (created.id, "ORDERS_UPDATED", "https://new.example/hook")
+    with pytest.raises(ShopifyFetchFailed, match="does not exist"):
+        shop.client.app.update_webhook_subscription(
+            "gid://shopify/WebhookSubscription/1", "https://x.example"
+        )

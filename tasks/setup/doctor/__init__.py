@@ -1,0 +1,1 @@
+"""`shopsync doctor`: plain check functions, each answering ✓ or ✗ with the fix in one line."""
