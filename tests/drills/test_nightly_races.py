@@ -48,7 +48,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "shopsync.toml").write_text("[reconcile]\nmax_drift_share = 1.0\n")
     url = POSTGRES_URL if request.param == "postgresql" else f"sqlite:///{tmp_path / 'shopsync.db'}"
     with contextmanager(open_engine)(request.param, tmp_path):
-        with build_world(tmp_path, monkeypatch, url) as built:
+        with build_world(tmp_path, monkeypatch, database_url=url) as built:
             yield built
 
 
