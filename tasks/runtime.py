@@ -28,6 +28,7 @@ from tasks.store.contact_leases import ContactLeases
 from tasks.store.db import create_schema, make_engine
 from tasks.store.inbox import Inbox
 from tasks.store.ledger import Ledger
+from tasks.store.redactions import CreatedContacts, Redactions
 
 
 @dataclass
@@ -42,6 +43,9 @@ class Runtime:
     shopify: ShopifyClient
     hubspot: HubSpotClient
     product_types: ProductTypeCache
+    redactions: Redactions
+    created_contacts: CreatedContacts
+    engine: Engine
 
 
 @lru_cache(maxsize=4)
@@ -101,6 +105,9 @@ def open_runtime(settings: Settings | None = None) -> Iterator[Runtime]:
             shopify=shopify,
             hubspot=hubspot,
             product_types=ProductTypeCache(shopify.product_types),
+            redactions=Redactions(engine),
+            created_contacts=CreatedContacts(engine),
+            engine=engine,
         )
     finally:
         shopify.close()

@@ -19,7 +19,8 @@ PACKAGES = ("tasks", "flows", "deployments", "sandbox", "bench")
 CLIENTS = ("tasks.shopify", "tasks.hubspot")
 STORE, RULES, CONTACTS = "tasks.store", "tasks.rules", "tasks.contacts"
 SYNC, RECONCILE, SETUP = "tasks.sync", "tasks.reconcile", "tasks.setup"
-CAPABILITIES = (STORE, RULES, CONTACTS, SYNC, RECONCILE, SETUP)
+PRIVACY = "tasks.privacy"
+CAPABILITIES = (STORE, RULES, CONTACTS, SYNC, RECONCILE, SETUP, PRIVACY)
 SHARED = (
     "tasks.errors",
     "tasks.settings",
@@ -48,14 +49,23 @@ FORBIDDEN: list[tuple[str, str, str]] = [
     (CONTACTS, "prefect", "the shared contact pieces are plain functions"),
     *(
         (CONTACTS, other, "sync and reconcile share contacts, not the reverse")
-        for other in (STORE, SYNC, RECONCILE, SETUP)
+        for other in (STORE, SYNC, RECONCILE, SETUP, PRIVACY)
     ),
+    *(
+        (PRIVACY, other, "privacy uses the store, the contacts and HubSpot, never another capability's flow")
+        for other in (SYNC, RECONCILE, SETUP)
+    ),
+    *(
+        (other, PRIVACY, "sync and reconcile consult the store's redacted customers, not the privacy package")
+        for other in (SYNC, RECONCILE, SETUP)
+    ),
+    (PRIVACY, "tasks.shopify.client", "a privacy request carries what it needs: no Shopify reads"),
     (SYNC, RECONCILE, "sync and reconcile meet only in tasks.contacts"),
     (RECONCILE, SYNC, "sync and reconcile meet only in tasks.contacts"),
     *(
         (shared, cap, "shared modules sit below the capabilities")
         for shared in SHARED
-        for cap in (CONTACTS, SYNC, RECONCILE, SETUP)
+        for cap in (CONTACTS, SYNC, RECONCILE, SETUP, PRIVACY)
     ),
     *(("tasks", entry, "tasks never reach up into what starts them") for entry in ENTRY_POINTS),
     *(("flows", lib, "flows only compose tasks") for lib in ("httpx", "polars", "sqlalchemy", "deployments")),

@@ -24,11 +24,16 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from deployments.receiver.inbox_writer import InboxWriter
-from deployments.receiver.run_trigger import PrefectRunTrigger, RunTrigger
+from deployments.receiver.run_trigger import (
+    PRIVACY_DEPLOYMENT,
+    PRIVACY_KEY_PREFIX,
+    PrefectRunTrigger,
+    RunTrigger,
+)
 from tasks.settings import Settings
 from tasks.shopify.webhooks import WebhookHeaderError, WebhookHeaders, verify_hmac
 from tasks.store.db import create_schema, make_engine, utcnow
-from tasks.store.inbox import SYNC_TOPICS, Delivery, Inbox
+from tasks.store.inbox import PRIVACY_QUEUE_TOPICS, QUEUED_TOPICS, Delivery, Inbox
 
 MAX_BODY_BYTES = 1024 * 1024
 WEBHOOK_PATH = "/webhooks/shopify"
@@ -59,6 +64,7 @@ def create_receiver_app(
     trigger: RunTrigger,
     *,
     clock: Callable[[], datetime] = utcnow,
+    privacy_trigger: RunTrigger | None = None,
 ) -> Starlette:
     """Build the receiver ASGI app.
 
@@ -66,8 +72,10 @@ def create_receiver_app(
         settings: Supplies the signing secrets (`SHOPIFY_WEBHOOK_SECRETS`, all tried) and the shop domain.
         inbox: Where verified deliveries are stored (concurrent ones share a transaction, see
             `inbox_writer.py`).
-        trigger: Told about each newly accepted delivery; must not block.
+        trigger: Told about each newly accepted order delivery; must not block.
         clock: Source of `received_at` (tests pin it).
+        privacy_trigger: Told about each newly accepted compliance request (the privacy flow's runs);
+            None sends those to `trigger` too.
 
     Returns:
         A Starlette app serving `POST /webhooks/shopify` and `GET /healthz`.
@@ -98,7 +106,8 @@ def create_receiver_app(
                 request.headers.get("x-shopify-webhook-id", "")[:100],
             )
             return rejection.response()
-        return await _store(writer, trigger, delivery)
+        wanted = privacy_trigger if privacy_trigger and delivery.topic in PRIVACY_QUEUE_TOPICS else trigger
+        return await _store(writer, wanted, delivery)
 
     async def healthz(_request: Request) -> JSONResponse:
         try:
@@ -233,7 +242,7 @@ def _delivery(headers: WebhookHeaders, body: bytes, received_at: datetime) -> De
         triggered_at=headers.triggered_at,
         event_id=headers.event_id,
         order_id=order_id,
-        status="pending" if headers.topic in SYNC_TOPICS else "ignored",
+        status="pending" if headers.topic in QUEUED_TOPICS else "ignored",
     )
 
 
@@ -248,11 +257,11 @@ async def _store(writer: InboxWriter, trigger: RunTrigger, delivery: Delivery) -
     outcome = "duplicate" if not added else ("accepted" if delivery.status == "pending" else "ignored")
     if outcome == "accepted":
         _notify(trigger, delivery)
+    # No order id: a customer's redaction cannot reach log files, so the log names the webhook only.
     logger.info(
-        "webhook %s topic=%s order_id=%s api_version=%s: %s",
+        "webhook %s topic=%s api_version=%s: %s",
         delivery.webhook_id,
         delivery.topic,
-        delivery.order_id,
         delivery.api_version,
         outcome,
     )
@@ -280,13 +289,17 @@ def run_receiver(host: str, port: int, settings: Settings, trigger: RunTrigger |
     engine = make_engine(settings.sqlalchemy_url)
     create_schema(engine)
     run_trigger = trigger if trigger is not None else PrefectRunTrigger()
-    app = create_receiver_app(settings, Inbox(engine), run_trigger)
+    privacy_trigger = (
+        PrefectRunTrigger(PRIVACY_DEPLOYMENT, key_prefix=PRIVACY_KEY_PREFIX) if trigger is None else None
+    )
+    app = create_receiver_app(settings, Inbox(engine), run_trigger, privacy_trigger=privacy_trigger)
     try:
         # Our own line per delivery replaces the access log (which would double every line).
         uvicorn.run(app, host=host, port=port, access_log=False, log_config=_log_config())
     finally:
-        if isinstance(run_trigger, PrefectRunTrigger):
-            run_trigger.close()
+        for started in (run_trigger, privacy_trigger):
+            if isinstance(started, PrefectRunTrigger):
+                started.close()
         engine.dispose()
 
 

@@ -23,6 +23,9 @@ from prefect.settings import PREFECT_API_URL
 from prefect.states import Scheduled
 
 DEFAULT_DEPLOYMENT = "sync-shopify-orders/sync-shopify-orders"
+# Compliance requests (customers/redact, shop/redact, customers/data_request) start the privacy flow instead.
+PRIVACY_DEPLOYMENT = "privacy-requests/privacy-requests"
+SYNC_KEY_PREFIX, PRIVACY_KEY_PREFIX = "shopify-sync", "shopify-privacy"
 RUN_TAGS = ["shopify-webhook"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -45,14 +48,17 @@ class SyncWindow:
 
     index: int
     closes_at: datetime
+    key_prefix: str = SYNC_KEY_PREFIX
 
     @property
     def idempotency_key(self) -> str:
         """The Prefect idempotency key shared by every request for this window."""
-        return f"shopify-sync:{self.index}"
+        return f"{self.key_prefix}:{self.index}"
 
 
-def sync_window(received_at: datetime, window_seconds: float) -> SyncWindow:
+def sync_window(
+    received_at: datetime, window_seconds: float, key_prefix: str = SYNC_KEY_PREFIX
+) -> SyncWindow:
     """The window a delivery falls in, computed in whole microseconds so boundaries never drift.
 
     Args:
@@ -68,7 +74,8 @@ def sync_window(received_at: datetime, window_seconds: float) -> SyncWindow:
     if window <= 0:
         raise ValueError(f"window_seconds must be positive, got {window_seconds}")
     index = ((received_at - _EPOCH) // _MICROSECOND) // window
-    return SyncWindow(index=index, closes_at=_EPOCH + (index + 1) * window * _MICROSECOND)
+    closes_at = _EPOCH + (index + 1) * window * _MICROSECOND
+    return SyncWindow(index=index, closes_at=closes_at, key_prefix=key_prefix)
 
 
 class NullRunTrigger:
@@ -95,8 +102,10 @@ class PrefectRunTrigger:
         deployment_name: str = DEFAULT_DEPLOYMENT,
         window_seconds: float = 2.0,
         request_timeout: float = 5.0,
+        key_prefix: str = SYNC_KEY_PREFIX,
     ) -> None:
         self._deployment_name = deployment_name
+        self._key_prefix = key_prefix
         self._window_seconds = window_seconds
         self._request_timeout = request_timeout
         self._deployment_id: UUID | None = None
@@ -109,7 +118,7 @@ class PrefectRunTrigger:
 
     def request_sync(self, received_at: datetime) -> None:
         """Queue a run request for the delivery's window, unless that window is already queued or done."""
-        window = sync_window(received_at, self._window_seconds)
+        window = sync_window(received_at, self._window_seconds, self._key_prefix)
         with self._lock:
             if window.index in self._pending or window.index in self._requested:
                 return

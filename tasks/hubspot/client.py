@@ -232,6 +232,20 @@ class HubSpotClient(PortalEndpoints):
             raise
         return Contact.model_validate(response.json())
 
+    def archive_contact(self, contact_id: str) -> bool:
+        """Archive (delete) one contact by record id; HubSpot keeps it restorable for 90 days.
+
+        Returns:
+            False when no such contact exists (already archived counts as done).
+        """
+        try:
+            self._request("DELETE", contact_path(contact_id))
+        except HubSpotRequestFailed as ex:
+            if ex.status == 404:
+                return False
+            raise
+        return True
+
     def search(
         self,
         filter_groups: Sequence[Mapping[str, Any]],

@@ -155,6 +155,8 @@ class WrittenCorrections:
 
     corrections: pl.DataFrame
     rechecked: int = 0
+    # Record ids of the contacts this run created (a redaction may delete only those).
+    created_contact_ids: tuple[str, ...] = ()
 
 
 def write_source(pull: OrderPull, backfill: bool | None) -> WriteSource:
@@ -178,4 +180,5 @@ def write_corrections(
     scope = pull.customer_ids if pull.mode == "incremental" else None
     done = write_planned(writer, plan.diff, state.seq, snapshot, scope)
     corrections = with_outcomes(plan.corrections, done.report, done.recomputed)
-    return WrittenCorrections(corrections, len(done.rechecked))
+    created = tuple(o.contact_id for o in done.report.outcomes if o.action == "created" and o.contact_id)
+    return WrittenCorrections(corrections, len(done.rechecked), created)

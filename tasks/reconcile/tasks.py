@@ -42,6 +42,7 @@ from tasks.reconcile.pull import (
     pull_contacts,
     pull_orders,
 )
+from tasks.reconcile.redacted import without_redacted
 from tasks.reconcile.steps import (
     DriftCap,
     LedgerState,
@@ -118,7 +119,11 @@ def list_all_contacts(runtime: Runtime) -> ContactSnapshot:
 def plan_corrections(
     runtime: Runtime, state: LedgerState, snapshot: ContactSnapshot, pull: OrderPull, force: bool
 ) -> tuple[ReconcilePlan, DriftCap]:
-    """Diff expected with actual, explain each correction, and judge it against the safety cap."""
+    """Diff expected with actual, explain each correction, and judge it against the safety cap.
+
+    Redacted customers are left out first (`tasks.reconcile.redacted`).
+    """
+    state, snapshot = without_redacted(state, snapshot, runtime.redactions.customer_ids())
     plan = plan_reconciliation(state, snapshot, pull, runtime.config)
     population = state.expected.height if pull.mode == "incremental" else 0
     cap = check_drift_cap(plan.diff, runtime.config.reconcile.max_drift_share, force, population)
@@ -153,7 +158,9 @@ def write_hubspot_corrections(
         batch_size=options.batch_size,
         source=write_source(pull, options.backfill),
     )
-    return write_corrections(writer, plan, state, snapshot, pull)
+    written = write_corrections(writer, plan, state, snapshot, pull)
+    runtime.created_contacts.record(written.created_contact_ids)
+    return written
 
 
 @task(cache_policy=NO_CACHE)

@@ -183,6 +183,16 @@ class ReconcileConfig(_Section):
     alert_drift_contacts: int = Field(default=0, ge=0)
 
 
+class PrivacyConfig(_Section):
+    """What a `customers/redact` does to the customer's HubSpot contact.
+
+    "clear_properties" empties every shopsync property and keeps the contact (HubSpot's users own it);
+    "delete_contact" also archives the contact, but only one shopsync created itself.
+    """
+
+    on_redact: Literal["clear_properties", "delete_contact"] = "clear_properties"
+
+
 class ShopsyncConfig(_Section):
     """The whole `shopsync.toml`."""
 
@@ -190,6 +200,7 @@ class ShopsyncConfig(_Section):
     properties: PropertiesConfig = PropertiesConfig()
     mapping: tuple[MappingConfig, ...] = ()
     reconcile: ReconcileConfig = ReconcileConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
 
     @model_validator(mode="after")
     def _distinct_properties(self) -> ShopsyncConfig:

@@ -19,8 +19,13 @@ CONSUMED_TOPICS: Final[Mapping[str, WebhookSource]] = {
     "orders/updated": "api",
     "orders/cancelled": "api",
     "refunds/create": "api",
+    # The mandatory compliance topics: declared in the app's configuration, handled by the privacy flow.
+    "customers/data_request": "app_config",
+    "customers/redact": "app_config",
+    "shop/redact": "app_config",
 }
 API_SUBSCRIBED_TOPICS: Final = tuple(topic for topic, source in CONSUMED_TOPICS.items() if source == "api")
+PRIVACY_TOPICS: Final = tuple(topic for topic, source in CONSUMED_TOPICS.items() if source == "app_config")
 
 
 def topic_enum(topic: str) -> str:

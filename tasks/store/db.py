@@ -39,7 +39,12 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option that makes the next SQLite transaction take the write lock up front (BEGIN IMMEDIATE).
 _IMMEDIATE = "shopsync_begin_immediate"
 # Modules whose tables live on `metadata`; imported lazily because they import this module.
-_TABLE_MODULES = ("tasks.store.inbox", "tasks.store.ledger", "tasks.store.contact_leases")
+_TABLE_MODULES = (
+    "tasks.store.inbox",
+    "tasks.store.ledger",
+    "tasks.store.contact_leases",
+    "tasks.store.redactions",
+)
 # One writer at a time per SQLite engine inside this process: threads then queue on a lock in microseconds
 # instead of SQLite's busy handler, which sleeps in steps of up to 100 ms (the receiver's ack-latency tail).
 _SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
@@ -79,6 +84,9 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
         "synchronous=NORMAL",
         "foreign_keys=ON",
+        # Deleted rows are overwritten with zeros, so a customer's redaction leaves nothing in the file's
+        # free pages (the WAL is emptied by `tasks.store.erasure.compact`).
+        "secure_delete=ON",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from tasks.shopify.topics import API_SUBSCRIBED_TOPICS
+from tasks.shopify.topics import API_SUBSCRIBED_TOPICS, PRIVACY_TOPICS
 from tasks.store.db import UTCDateTime, dialect_insert, metadata, utcnow, write_transaction
 
 DeliveryStatus = Literal["pending", "claimed", "synced", "skipped", "failed", "ignored"]
@@ -39,6 +39,9 @@ STATUSES: tuple[DeliveryStatus, ...] = get_args(DeliveryStatus)
 # Topics the sync flow acts on (the ones setup subscribes); any other verified topic is stored as "ignored"
 # and answered 200.
 SYNC_TOPICS = frozenset(API_SUBSCRIBED_TOPICS)
+# The compliance topics wait in the inbox for the privacy flow, never for the order sync.
+PRIVACY_QUEUE_TOPICS = frozenset(PRIVACY_TOPICS)
+QUEUED_TOPICS = SYNC_TOPICS | PRIVACY_QUEUE_TOPICS
 
 webhook_deliveries = Table(
     "webhook_deliveries",
@@ -148,7 +151,9 @@ class Inbox:
             for index, delivery in enumerate(deliveries)
         ]
 
-    def claim(self, limit: int, worker_id: str, lease_seconds: float) -> list[Delivery]:
+    def claim(
+        self, limit: int, worker_id: str, lease_seconds: float, topics: frozenset[str] = SYNC_TOPICS
+    ) -> list[Delivery]:
         """Lease up to `limit` deliveries to one worker, oldest first.
 
         Pending rows and claimed rows whose lease has expired are eligible. One UPDATE ... RETURNING picks
@@ -159,6 +164,8 @@ class Inbox:
             limit: Most deliveries to return.
             worker_id: Recorded in `claimed_by` (e.g. the flow run id).
             lease_seconds: How long the claim holds before another worker may take the row over.
+            topics: Which deliveries this worker handles (the order sync's by default; the privacy flow
+                claims the compliance topics).
 
         Returns:
             The claimed deliveries (status "claimed", attempts incremented), oldest first.
@@ -167,7 +174,7 @@ class Inbox:
         table = self._table
         eligible = (
             select(table.c.webhook_id)
-            .where(self._claimable(now))
+            .where(self._claimable(now, topics))
             .order_by(table.c.received_at, table.c.webhook_id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -253,9 +260,10 @@ class Inbox:
         with self._engine.connect() as connection:
             return [Delivery(**row._mapping) for row in connection.execute(statement).all()]
 
-    def pending_count(self) -> int:
-        """How many deliveries a claim would pick up now (pending, or claimed with an expired lease)."""
-        statement = select(func.count()).select_from(self._table).where(self._claimable(self._clock()))
+    def pending_count(self, topics: frozenset[str] = SYNC_TOPICS) -> int:
+        """How many deliveries of `topics` a claim would pick up now (pending, or claimed past its lease)."""
+        condition = self._claimable(self._clock(), topics)
+        statement = select(func.count()).select_from(self._table).where(condition)
         with self._engine.connect() as connection:
             return int(connection.execute(statement).scalar_one())
 
@@ -272,10 +280,10 @@ class Inbox:
         )
         return self._set(condition, {"payload": None})
 
-    def _claimable(self, now: datetime) -> ColumnElement[bool]:
+    def _claimable(self, now: datetime, topics: frozenset[str]) -> ColumnElement[bool]:
         table = self._table
         expired = and_(table.c.status == "claimed", table.c.lease_until < now)
-        return or_(table.c.status == "pending", expired)
+        return and_(or_(table.c.status == "pending", expired), table.c.topic.in_(sorted(topics)))
 
     def _set(self, condition: ColumnElement[bool], values: dict[str, Any]) -> int:
         with write_transaction(self._engine) as connection:

@@ -36,6 +36,7 @@ from tasks.store.db import (
     utcnow,
     write_transaction,
 )
+from tasks.store.redactions import redacted_among
 
 # Bounded IN lists keep each query's parameter count under the same limits.
 LOOKUP_CHUNK = 1_000
@@ -98,7 +99,8 @@ class Ledger:
         CONFLICT DO UPDATE ... WHERE excluded.updated_at > order_ledger.updated_at, built once per ledger.
         The customers of changed orders (and their previous customers, when an order moved) are marked
         changed in the same transaction (`tasks.store.contact_leases`), so a writer holding an older snapshot
-        can tell.
+        can tell. Orders of a redacted customer (`tasks.store.redactions`) are refused: a late webhook or a
+        reconciliation must never bring a forgotten customer back.
 
         Args:
             records: Orders in any order; several versions of one order may appear.
@@ -111,6 +113,10 @@ class Ledger:
         if not rows:
             return []
         with write_transaction(self._engine) as connection:
+            redacted = redacted_among(connection, (row["customer_id"] for row in rows))
+            rows = [row for row in rows if row["customer_id"] not in redacted]
+            if not rows:
+                return []
             previous = _owners(connection, [row["order_id"] for row in rows])
             changed = self._write(connection, rows)
             owners = {row["order_id"]: row["customer_id"] for row in rows}
@@ -126,7 +132,7 @@ class Ledger:
         with self._engine.connect() as connection:
             for chunk in _chunks(wanted, LOOKUP_CHUNK):
                 statement = select(order_ledger).where(order_ledger.c.customer_id.in_(chunk))
-                records.extend(_record(row._mapping) for row in connection.execute(statement))
+                records.extend(row_record(row._mapping) for row in connection.execute(statement))
         return sorted(records, key=lambda record: (record.customer_id, record.processed_at, record.order_id))
 
     def iter_orders(self, batch: int = 10_000) -> Iterator[OrderRecord]:
@@ -137,7 +143,7 @@ class Ledger:
             if after is not None:
                 statement = statement.where(order_ledger.c.order_id > after)
             with self._engine.connect() as connection:
-                page = [_record(row._mapping) for row in connection.execute(statement)]
+                page = [row_record(row._mapping) for row in connection.execute(statement)]
             yield from page
             if len(page) < batch:
                 return
@@ -267,7 +273,8 @@ def _owners(connection: Connection, order_ids: Sequence[int]) -> dict[int, int |
     return owners
 
 
-def _record(row: Any) -> OrderRecord:
+def row_record(row: Any) -> OrderRecord:
+    """A ledger row (its mapping) as the order record it stores."""
     return OrderRecord.model_validate({name: row[name] for name in _RECORD_COLUMNS})
 
 

@@ -25,6 +25,7 @@ from tasks.rules.config import ShopsyncConfig, WriteSource
 from tasks.rules.frames import contacts_frame, orders_frame
 from tasks.rules.qualifying import evaluate_orders
 from tasks.shopify.models import OrderRecord
+from tasks.store.erasure import REDACTED_REASON
 from tasks.store.inbox import Delivery
 from tasks.store.ledger import Ledger
 
@@ -55,6 +56,8 @@ class RecordedBatch:
     # Customers the ledger had for these orders before the upsert: an order moved to another customer
     # changes the previous owner's totals too.
     previous_customer_ids: list[int] = field(default_factory=list)
+    # Deliveries of customers who asked to be forgotten: never recorded, their payload is dropped.
+    redacted: set[str] = field(default_factory=set)
 
     @property
     def customer_ids(self) -> list[int]:
@@ -129,6 +132,7 @@ def record_orders(
     batch: RecordedBatch,
     ledger: Ledger,
     product_types: Callable[[Iterable[int]], Mapping[int, str]] | None,
+    redacted_among: Callable[[Iterable[int]], set[int]] | None = None,
 ) -> RecordedBatch:
     """Resolve product types when rules need them, then upsert into the ledger (newest `updated_at` wins).
 
@@ -137,7 +141,13 @@ def record_orders(
         ledger: The order ledger.
         product_types: Looks up the types of many products at once (`ProductTypeCache.lookup`), so a
             batch costs at most one Shopify `nodes(ids:)` round trip; None when no rule needs types.
+        redacted_among: Which of some customers were redacted (`Redactions.among`); their orders leave
+            the batch here (the ledger would refuse them anyway) and their deliveries end skipped.
     """
+    if redacted_among is not None:
+        redacted = redacted_among(r.customer_id for r in batch.orders.values() if r.customer_id is not None)
+        batch.redacted = {key for key, record in batch.orders.items() if record.customer_id in redacted}
+        batch.orders = {key: record for key, record in batch.orders.items() if key not in batch.redacted}
     if product_types is not None:
         wanted = {pid for record in batch.orders.values() for pid in record.product_ids}
         types = product_types(sorted(wanted))
@@ -247,6 +257,12 @@ def delivery_outcomes(
     failed_customers = report.failed_customers()
     outcomes = []
     for delivery in deliveries:
+        if delivery.webhook_id in batch.redacted:
+            # Neither the order nor the customer is named: the outcome goes into an artifact and an event.
+            outcomes.append(
+                DeliveryOutcome(delivery.webhook_id, delivery.topic, None, None, "skipped", REDACTED_REASON)
+            )
+            continue
         record = batch.orders.get(delivery.webhook_id)
         if record is None:
             reason = batch.invalid.get(delivery.webhook_id, "no order in delivery")

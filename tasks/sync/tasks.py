@@ -7,7 +7,7 @@ and every step is idempotent on its own (ledger newest-wins, absolute HubSpot va
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from prefect import task
 from prefect.artifacts import create_table_artifact
@@ -18,6 +18,7 @@ from tasks.contacts.leased import LeaseHolder
 from tasks.contacts.writer import WriteReport
 from tasks.rules.config import WriteSource
 from tasks.runtime import Runtime
+from tasks.store.erasure import REDACTED_REASON, drop_payloads
 from tasks.store.inbox import Delivery
 from tasks.sync.steps import (
     DeliveryOutcome,
@@ -50,7 +51,7 @@ def record_deliveries(runtime: Runtime, deliveries: Sequence[Delivery]) -> Recor
     """Parse the deliveries' orders and upsert them into the ledger (newest `updated_at` wins)."""
     batch = parse_deliveries(deliveries, runtime.shopify.fetch_orders_by_ids)
     lookup = runtime.product_types.lookup if runtime.config.rules.uses_product_types else None
-    return record_orders(batch, runtime.ledger, lookup)
+    return record_orders(batch, runtime.ledger, lookup, runtime.redactions.among)
 
 
 @task(cache_policy=NO_CACHE)
@@ -66,14 +67,21 @@ def sync_customers(
     synced = sync_customers_leased(
         customer_ids, runtime.ledger, runtime.hubspot, runtime.config, runtime.leases, holder, source
     )
+    # Only contacts shopsync created may be deleted by a redaction (`privacy.on_redact = "delete_contact"`).
+    runtime.created_contacts.record(
+        o.contact_id for o in synced.report.outcomes if o.action == "created" and o.contact_id
+    )
     return synced.report, synced.reasons, synced.unchanged
 
 
 @task(cache_policy=NO_CACHE)
 def finish_deliveries(runtime: Runtime, outcomes: Sequence[DeliveryOutcome]) -> None:
-    """Record each delivery's final status and reason in the inbox."""
+    """Record each delivery's final status and reason; a redacted customer's delivery loses its payload."""
     for outcome in outcomes:
         runtime.inbox.finish(outcome.webhook_id, outcome.status, outcome.reason)
+    redacted = [o.webhook_id for o in outcomes if o.reason == REDACTED_REASON]
+    if redacted:
+        drop_payloads(runtime.engine, redacted, datetime.now(UTC), redacted=True)
 
 
 @task(cache_policy=NO_CACHE)

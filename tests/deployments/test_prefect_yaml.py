@@ -13,9 +13,20 @@ from deployments.serve import PREFECT_YAML, load_deployment_specs, to_runner_dep
 SPECS = load_deployment_specs()
 
 
-def test_the_three_deployments_are_defined() -> None:
-    """The nightly reconciliation, the inbox drain and setup are all in prefect.yaml."""
-    assert {spec["name"] for spec in SPECS} == {"reconcile-nightly", "sync-shopify-orders", "setup"}
+def test_the_four_deployments_are_defined() -> None:
+    """The nightly reconciliation, the inbox drain, the privacy requests and setup are all in prefect.yaml."""
+    names = {spec["name"] for spec in SPECS}
+    assert names == {"reconcile-nightly", "sync-shopify-orders", "privacy-requests", "setup"}
+
+
+def test_privacy_requests_have_an_hourly_safety_run_one_at_a_time() -> None:
+    """Compliance requests the receiver could not hand over are picked up within the hour, never twice."""
+    spec = next(spec for spec in SPECS if spec["name"] == "privacy-requests")
+    deployment = to_runner_deployment(spec, PREFECT_YAML.parent)
+    (schedule,) = [entry.schedule for entry in deployment.schedules]
+    assert isinstance(schedule, IntervalSchedule)
+    assert schedule.interval == timedelta(hours=1)
+    assert deployment.concurrency_limit == 1
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec["name"])
