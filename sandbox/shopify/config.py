@@ -23,6 +23,8 @@ class ShopifySandboxConfig:
             default is deliberately not shaped like a real `shpat_` token.
         client_id: The Dev Dashboard app's client id, for the client-credentials grant.
         client_secret: The app's client secret: it gets tokens and signs the app's webhooks.
+        compliance_webhook_uri: Where the app's configuration sends the compliance topics; None sends them
+            to the address of the app's API webhook subscriptions.
         token_lifetime_seconds: How long a granted token lasts (Shopify: about 24 h; tests: seconds).
         granted_scopes: The access scopes the merchant granted the app (`accessScopes`, the grant's
             `scope`); a query of an object needing another scope gets ACCESS_DENIED.
@@ -50,6 +52,7 @@ class ShopifySandboxConfig:
     access_token: str = "sandbox-shopify-token"
     client_id: str = "sandbox-client-id"
     client_secret: str = "sandbox-client-secret"
+    compliance_webhook_uri: str | None = None
     token_lifetime_seconds: float = 86_400.0
     granted_scopes: tuple[str, ...] = ("read_orders", "read_all_orders", "read_customers", "read_products")
     protected_customer_data: bool = True

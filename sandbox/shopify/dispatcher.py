@@ -27,7 +27,12 @@ from starlette.routing import BaseRoute, Route
 from sandbox.shopify.config import ShopifySandboxConfig
 from sandbox.shopify.sender import WebhookSender
 from sandbox.shopify.store import ShopifyStore
-from sandbox.shopify.webhook_payloads import ORDER_TOPICS, build_delivery
+from sandbox.shopify.webhook_payloads import (
+    COMPLIANCE_TOPICS,
+    ORDER_TOPICS,
+    build_compliance_delivery,
+    build_delivery,
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,23 @@ class WebhookDispatcher:
         payload = build_delivery(topic, order, shop_domain=self._store.shop.domain)
         self.emit(Event(topic, payload, **options))
 
+    def emit_compliance(self, topic: str, customer_id: int | None = None, **options: Any) -> None:
+        """Fire a compliance topic (a customer's redaction or data request, or the shop's redaction).
+
+        Raises:
+            KeyError: No such customer.
+            ValueError: Not a compliance topic, or a customer topic without a customer id.
+        """
+        customer = None
+        orders: list[dict[str, Any]] = []
+        if customer_id is not None:
+            customer = self._store.get_customer(customer_id)
+            if customer is None:
+                raise KeyError(customer_id)
+            orders = self._store.customer_orders(customer_id)
+        payload = build_compliance_delivery(topic, customer, orders, shop_domain=self._store.shop.domain)
+        self.emit(Event(topic, payload, **options))
+
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Wait until every queued event has been delivered (or dropped); False on timeout."""
         deadline = time.monotonic() + timeout
@@ -141,6 +163,8 @@ class WebhookDispatcher:
     def _dispatch(self, http: httpx.Client, event: Event) -> None:
         enum_value = event.topic.upper().replace("/", "_")  # how the subscription stores its topic
         subscriptions = [s for s in list(self._store.webhook_subscriptions) if s["topic"] == enum_value]
+        if event.topic in COMPLIANCE_TOPICS:
+            subscriptions = self._compliance_subscriptions()
         # One merchant action, one event id across every delivery it causes (api-facts A2).
         event_id = str(uuid.uuid4())
         for subscription in subscriptions:
@@ -153,6 +177,14 @@ class WebhookDispatcher:
                 time_scale=self._config.webhook_retry_time_scale,
             )
             self._record(self._deliver(sender, event, subscription["uri"], event_id))
+
+    def _compliance_subscriptions(self) -> list[dict[str, Any]]:
+        """Where the app's configuration sends compliance topics: `compliance_webhook_uri`, or else the
+        address the app's API subscriptions use (an app points both at its one receiver)."""
+        if self._config.compliance_webhook_uri:
+            return [{"uri": self._config.compliance_webhook_uri}]
+        uris = dict.fromkeys(s["uri"] for s in list(self._store.webhook_subscriptions))
+        return [{"uri": uri} for uri in uris]
 
     def _deliver(self, sender: WebhookSender, event: Event, uri: str, event_id: str) -> DispatchedDelivery:
         webhook_id = event.webhook_id
@@ -171,7 +203,9 @@ class WebhookDispatcher:
 
 
 def webhook_routes(dispatcher: WebhookDispatcher) -> list[BaseRoute]:
-    """`POST /_sandbox/webhooks/emit`: fire a topic for a stored order (`copies`, `dropped` optional)."""
+    """`POST /_sandbox/webhooks/emit`: fire a topic for a stored order (`copies`, `dropped` optional);
+    `POST /_sandbox/webhooks/compliance`: fire a compliance topic for a customer (`customer_id`) or for
+    the shop."""
 
     async def emit(request: Request) -> Response:
         try:
@@ -182,4 +216,17 @@ def webhook_routes(dispatcher: WebhookDispatcher) -> list[BaseRoute]:
             return JSONResponse({"errors": f"cannot emit: {error!r}"}, status_code=422)
         return JSONResponse({"status": "queued"}, status_code=202)
 
-    return [Route("/_sandbox/webhooks/emit", emit, methods=["POST"])]
+    async def compliance(request: Request) -> Response:
+        try:
+            body = json.loads(await request.body() or b"{}")
+            customer_id = int(body["customer_id"]) if body.get("customer_id") is not None else None
+            options = {key: body[key] for key in ("copies", "dropped", "webhook_id") if key in body}
+            dispatcher.emit_compliance(str(body["topic"]), customer_id, **options)
+        except (KeyError, TypeError, ValueError) as error:
+            return JSONResponse({"errors": f"cannot emit: {error!r}"}, status_code=422)
+        return JSONResponse({"status": "queued"}, status_code=202)
+
+    return [
+        Route("/_sandbox/webhooks/emit", emit, methods=["POST"]),
+        Route("/_sandbox/webhooks/compliance", compliance, methods=["POST"]),
+    ]

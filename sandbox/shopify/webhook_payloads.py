@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from sandbox.seed_models import DEMO_SHOP
@@ -11,7 +11,9 @@ from sandbox.shopify.rest_order_fields import complete_order_payload
 
 DEMO_SHOP_ID: Final = 548380009
 ORDER_TOPICS: Final = frozenset({"orders/create", "orders/paid", "orders/updated", "orders/cancelled"})
-SUPPORTED_TOPICS: Final = ORDER_TOPICS | {"orders/delete", "refunds/create", "customers/redact"}
+# The mandatory compliance topics: declared in the app's configuration (shopify.app.toml), not subscribed.
+COMPLIANCE_TOPICS: Final = frozenset({"customers/redact", "customers/data_request", "shop/redact"})
+SUPPORTED_TOPICS: Final = ORDER_TOPICS | COMPLIANCE_TOPICS | {"orders/delete", "refunds/create"}
 
 
 def build_delivery(
@@ -48,6 +50,8 @@ def build_delivery(
         return copy.deepcopy(dict(order["refunds"][-1]))
     if topic == "customers/redact":
         return _customer_redact(order, shop_domain, shop_id)
+    if topic in COMPLIANCE_TOPICS:
+        raise ValueError(f"{topic} names a customer or the shop, not an order: use build_compliance_delivery")
     raise ValueError(f"unsupported webhook topic {topic!r}; supported: {sorted(SUPPORTED_TOPICS)}")
 
 
@@ -61,3 +65,39 @@ def _customer_redact(order: Mapping[str, Any], shop_domain: str, shop_id: int) -
         "customer": {"id": customer["id"], "email": customer.get("email"), "phone": customer.get("phone")},
         "orders_to_redact": [order["id"]],
     }
+
+
+def build_compliance_delivery(
+    topic: str,
+    customer: Mapping[str, Any] | None,
+    orders: Sequence[Mapping[str, Any]] = (),
+    *,
+    shop_domain: str = DEMO_SHOP.domain,
+    shop_id: int = DEMO_SHOP_ID,
+    data_request_id: int = 9999,
+) -> dict[str, Any]:
+    """The body of a compliance webhook (reference payloads `webhook_*_redact`, `..._data_request`).
+
+    Args:
+        topic: customers/redact, customers/data_request or shop/redact.
+        customer: The REST customer (id, email, phone); None for shop/redact.
+        orders: The customer's orders, named in `orders_to_redact` / `orders_requested`.
+        shop_domain: The shop.
+        shop_id: The shop's id.
+        data_request_id: `data_request.id` of a data request.
+
+    Raises:
+        ValueError: An unknown topic, or a customer topic without a customer.
+    """
+    shop = {"shop_id": shop_id, "shop_domain": shop_domain}
+    if topic == "shop/redact":
+        return shop
+    if topic not in COMPLIANCE_TOPICS:
+        raise ValueError(f"{topic!r} is not a compliance topic; expected one of {sorted(COMPLIANCE_TOPICS)}")
+    if not customer:
+        raise ValueError(f"{topic} needs a customer")
+    named = {"id": customer["id"], "email": customer.get("email"), "phone": customer.get("phone")}
+    order_ids = [order["id"] for order in orders]
+    if topic == "customers/redact":
+        return {**shop, "customer": named, "orders_to_redact": order_ids}
+    return {**shop, "customer": named, "orders_requested": order_ids, "data_request": {"id": data_request_id}}

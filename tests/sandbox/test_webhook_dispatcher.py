@@ -154,3 +154,27 @@ def test_the_emit_control_fires_a_topic_and_refuses_unknown_orders(shop: Shop) -
     assert (queued.status_code, unknown.status_code) == (202, 422)
     state = shop.api.get("/_sandbox/state").json()
     assert [d["topic"] for d in state["webhook_deliveries"]] == ["orders/paid"]
+
+
+def test_compliance_topics_go_signed_to_the_receiver_the_app_uses(shop: Shop) -> None:
+    """customers/redact, customers/data_request and shop/redact need no subscription: they reach the app's
+    receiver signed like any topic, naming the customer and every one of their orders."""
+    shop.subscribe("ORDERS_PAID")
+    order = shop.store.orders()[0]
+    customer_id = order["customer"]["id"]
+    for topic in ("customers/data_request", "customers/redact"):
+        body = {"topic": topic, "customer_id": customer_id}
+        assert shop.api.post("/_sandbox/webhooks/compliance", json=body).status_code == 202
+    assert shop.api.post("/_sandbox/webhooks/compliance", json={"topic": "shop/redact"}).status_code == 202
+    stranger = {"topic": "customers/redact", "customer_id": 5}
+    unknown = shop.api.post("/_sandbox/webhooks/compliance", json=stranger)
+    shop.settle()
+
+    sent = {headers["x-shopify-topic"]: json.loads(body) for headers, body in shop.receivers.to(RECEIVER)}
+    assert all(verify(body, h["x-shopify-hmac-sha256"], [SECRET]) for h, body in shop.receivers.to(RECEIVER))
+    assert sent["customers/redact"]["customer"]["id"] == customer_id
+    assert sent["customers/redact"]["orders_to_redact"] == [order["id"]]
+    assert sent["customers/data_request"]["orders_requested"] == [order["id"]]
+    assert sent["customers/data_request"]["data_request"]["id"] > 0
+    assert set(sent["shop/redact"]) == {"shop_id", "shop_domain"}
+    assert unknown.status_code == 422
