@@ -4,6 +4,10 @@ HubSpot owns the contact; shopsync owns only its own properties. Forgetting ther
 property (`""` clears a HubSpot value) and, under the `delete_contact` policy, archives the contact too, but
 only when shopsync created it (`tasks.store.redactions.CreatedContacts`). The properties are emptied before
 an archive, so even the archived record, which HubSpot keeps restorable for 90 days, holds none of them.
+
+One property stays: `shopify_customer_id` is a HubSpot unique property, which can be set once and never
+changed or cleared. It is a Shopify id, not the customer's data, and it is what keeps the contact out of
+every later shopsync write (the id is in `redacted_customers`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ def shopsync_properties(config: ShopsyncConfig) -> list[str]:
     names = [*config.properties.by_column().values(), config.properties.write_source]
     names.extend(mapping.property for mapping in config.mapping)
     return list(dict.fromkeys(names))
+
+
+def clearable_properties(config: ShopsyncConfig) -> list[str]:
+    """The shopsync properties a redaction empties: all but the unique customer id (HubSpot refuses that)."""
+    return [name for name in shopsync_properties(config) if name != config.properties.customer_id]
 
 
 def contacts_of_customer(client: HubSpotClient, customer_id: int, config: ShopsyncConfig) -> list[Contact]:
@@ -59,7 +68,7 @@ def forget_contacts(
     Returns:
         One entry per contact.
     """
-    cleared = dict.fromkeys(shopsync_properties(config), "")
+    cleared = dict.fromkeys(clearable_properties(config), "")
     forgotten = []
     for contact in contacts:
         client.update_contact(contact.id, cleared)

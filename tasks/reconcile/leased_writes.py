@@ -11,7 +11,7 @@ re-checked the same way at the end, so a real-time write computed before this ru
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -42,6 +42,9 @@ class CorrectionWriter:
     config: ShopsyncConfig
     batch_size: int
     source: WriteSource
+    # Which of some customers were redacted (`Redactions.among`), read under their lease: a customer
+    # redacted while this run was under way is left alone, not "recomputed" into an orphan reset.
+    redacted_among: Callable[[Iterable[int]], set[int]] | None = None
 
 
 @dataclass
@@ -120,6 +123,9 @@ def _write(
 def _fresh_diff(writer: CorrectionWriter, customer_ids: Sequence[int]) -> ContactDiff:
     """These customers' diff from the ledger and HubSpot as they are now (the caller holds their leases)."""
     config = writer.config
+    if writer.redacted_among is not None:
+        redacted = writer.redacted_among(customer_ids)
+        customer_ids = [customer for customer in customer_ids if customer not in redacted]
     records = writer.ledger.orders_for_customers(customer_ids)
     expected = customer_aggregates(orders_frame(records), config.rules, config.mapping)
     # Every customer is looked up, also one without ledger orders (an orphan): by id, and by email if known.

@@ -157,6 +157,7 @@ def write_hubspot_corrections(
         config=runtime.config,
         batch_size=options.batch_size,
         source=write_source(pull, options.backfill),
+        redacted_among=runtime.redactions.among,
     )
     written = write_corrections(writer, plan, state, snapshot, pull)
     runtime.created_contacts.record(written.created_contact_ids)

@@ -106,6 +106,8 @@ def drop_payloads(
         else:
             wanted = sorted(set(webhook_ids))
             connection.execute(update(table).where(table.c.webhook_id.in_(wanted)).values(payload=None))
+    # The payload was written to the database moments ago; make its bytes unrecoverable too.
+    compact(engine)
 
 
 def purge_shop(engine: Engine) -> dict[str, int]:
@@ -134,15 +136,18 @@ def purge_shop(engine: Engine) -> dict[str, int]:
 def compact(engine: Engine) -> None:
     """Make erased bytes unrecoverable from the database files.
 
-    SQLite: `secure_delete` (set on every connection) zeroes deleted content, but older page images stay in
-    the write-ahead log until a checkpoint; a TRUNCATE checkpoint copies the WAL back and empties it (retried
-    while another connection's read holds it). PostgreSQL: a plain VACUUM marks the dead rows' space free;
+    SQLite: `secure_delete` (set on every connection) zeroes deleted content, but earlier versions of a page
+    stay in the write-ahead log (a payload written and then dropped is in both), and moved cells can stay in
+    reused pages. VACUUM rebuilds the file from the live rows only; a TRUNCATE checkpoint then copies the
+    WAL back and empties it (retried while another connection's read holds it). Redactions are rare, so the
+    rewrite of the whole file is affordable. PostgreSQL: a plain VACUUM marks the dead rows' space free;
     the bytes stay on disk until reused (docs/reliability.md says so).
     """
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         if engine.dialect.name == "sqlite":
+            cursor.execute("VACUUM")
             for _ in range(_CHECKPOINT_ATTEMPTS):
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 result = cursor.fetchone()
@@ -151,9 +156,14 @@ def compact(engine: Engine) -> None:
             else:
                 logger.warning("the SQLite WAL could not be emptied: a reader kept it; the next run retries")
         else:
-            raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-            for table in (order_ledger, webhook_deliveries):
-                cursor.execute(f"VACUUM {table.name}")
+            # VACUUM refuses to run in a transaction; the pooled connection must get its old mode back.
+            driver = raw.driver_connection
+            driver.autocommit = True  # type: ignore[union-attr]
+            try:
+                for table in (order_ledger, webhook_deliveries):
+                    cursor.execute(f"VACUUM {table.name}")
+            finally:
+                driver.autocommit = False  # type: ignore[union-attr]
         cursor.close()
     finally:
         raw.close()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -31,8 +30,8 @@ from flows.reconcile import reconcile_shopify_hubspot
 from flows.sync_orders import sync_shopify_orders
 from sandbox.expected import expected_customers
 from tests.drills.oracle import mismatches
-from tests.flows.world import World, build_world, contact_matches
-from tests.tasks.store.db_backends import BACKENDS, POSTGRES_URL, open_engine
+from tests.flows.world import World, contact_matches, world_on_backend
+from tests.tasks.store.db_backends import BACKENDS
 
 pytestmark = [pytest.mark.drill, pytest.mark.usefixtures("prefect_harness")]
 
@@ -45,11 +44,8 @@ T = TypeVar("T")
 
 @pytest.fixture(params=BACKENDS)
 def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    (tmp_path / "shopsync.toml").write_text("[reconcile]\nmax_drift_share = 1.0\n")
-    url = POSTGRES_URL if request.param == "postgresql" else f"sqlite:///{tmp_path / 'shopsync.db'}"
-    with contextmanager(open_engine)(request.param, tmp_path):
-        with build_world(tmp_path, monkeypatch, database_url=url) as built:
-            yield built
+    with world_on_backend(request.param, tmp_path, monkeypatch) as built:
+        yield built
 
 
 def test_real_time_edits_during_a_nightly_write_are_never_overwritten(world: World) -> None:

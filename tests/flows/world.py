@@ -26,7 +26,7 @@ from sandbox.hubspot.workflows import Enrolment, read_enrolments
 from sandbox.runner import SandboxEndpoints, ShopifyAuthMode, running_sandbox
 from sandbox.shopify.config import ShopifySandboxConfig
 from sandbox.shopify.sender import WebhookSender
-from sandbox.shopify.webhook_payloads import build_delivery
+from sandbox.shopify.webhook_payloads import build_compliance_delivery, build_delivery
 from tasks import settings as settings_module
 from tasks.credentials.hubspot import HubSpotCredentials
 from tasks.rules.config import ShopsyncConfig
@@ -66,6 +66,18 @@ class World:
     def deliver(self, topic: str, order_id: int, webhook_id: str | None = None) -> int | None:
         """Send one signed webhook built from the store's current order; returns the final HTTP status."""
         payload = build_delivery(topic, self.order(order_id), shop_domain=self.sandbox.seed.shop.domain)
+        return self.sender.deliver(topic, payload, webhook_id).status
+
+    def request(
+        self, topic: str, customer_id: int | None = None, webhook_id: str | None = None
+    ) -> int | None:
+        """Send a signed compliance webhook (customers/redact, customers/data_request, shop/redact) naming
+        the customer and all of their orders, as Shopify's app-config delivery would."""
+        store = self.sandbox.shopify_store
+        customer = store.get_customer(customer_id) if customer_id is not None else None
+        orders = store.customer_orders(customer_id) if customer_id is not None else []
+        domain = self.sandbox.seed.shop.domain
+        payload = build_compliance_delivery(topic, customer, orders, shop_domain=domain)
         return self.sender.deliver(topic, payload, webhook_id).status
 
     def expected(self) -> dict[int, ExpectedCustomer]:
@@ -149,3 +161,15 @@ def build_world(
             )
             yield World(sandbox, inbox, sender, receiver)
         settings_module.get_settings.cache_clear()
+
+
+@contextmanager
+def world_on_backend(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """A world on a fresh SQLite file or an emptied PostgreSQL schema, whose nightly may rewrite any share."""
+    from tests.tasks.store.db_backends import POSTGRES_URL, open_engine
+
+    (tmp_path / "shopsync.toml").write_text("[reconcile]\nmax_drift_share = 1.0\n")
+    url = POSTGRES_URL if backend == "postgresql" else f"sqlite:///{tmp_path / 'shopsync.db'}"
+    with contextmanager(open_engine)(backend, tmp_path):
+        with build_world(tmp_path, monkeypatch, database_url=url) as built:
+            yield built
