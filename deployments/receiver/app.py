@@ -24,12 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from deployments.receiver.inbox_writer import InboxWriter
-from deployments.receiver.run_trigger import (
-    PRIVACY_DEPLOYMENT,
-    PRIVACY_KEY_PREFIX,
-    PrefectRunTrigger,
-    RunTrigger,
-)
+from deployments.receiver.run_trigger import PrefectRunTrigger, RunTrigger, privacy_run_trigger
 from tasks.settings import Settings
 from tasks.shopify.webhooks import WebhookHeaderError, WebhookHeaders, verify_hmac
 from tasks.store.db import create_schema, make_engine, utcnow
@@ -289,9 +284,7 @@ def run_receiver(host: str, port: int, settings: Settings, trigger: RunTrigger |
     engine = make_engine(settings.sqlalchemy_url)
     create_schema(engine)
     run_trigger = trigger if trigger is not None else PrefectRunTrigger()
-    privacy_trigger = (
-        PrefectRunTrigger(PRIVACY_DEPLOYMENT, key_prefix=PRIVACY_KEY_PREFIX) if trigger is None else None
-    )
+    privacy_trigger = privacy_run_trigger() if trigger is None else None
     app = create_receiver_app(settings, Inbox(engine), run_trigger, privacy_trigger=privacy_trigger)
     try:
         # Our own line per delivery replaces the access log (which would double every line).

@@ -89,6 +89,11 @@ class NullRunTrigger:
         self.requests.append(received_at)
 
 
+def privacy_run_trigger() -> PrefectRunTrigger:
+    """The trigger for compliance requests: runs of the privacy flow, keyed apart from the order sync's."""
+    return PrefectRunTrigger(PRIVACY_DEPLOYMENT, key_prefix=PRIVACY_KEY_PREFIX)
+
+
 class PrefectRunTrigger:
     """Creates one Scheduled flow run per window of deliveries from a background thread.
 
