@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 
 from tasks.shopify.models import OrderRecord
+from tasks.shopify.order_rules import ALREADY_CHECKED
 from tasks.store.contact_leases import record_ledger_changes
 from tasks.store.db import (
     DecimalText,
@@ -268,7 +269,8 @@ def _owners(connection: Connection, order_ids: Sequence[int]) -> dict[int, int |
 
 
 def _record(row: Any) -> OrderRecord:
-    return OrderRecord.model_validate({name: row[name] for name in _RECORD_COLUMNS})
+    # Checked by the order rules on the way in; a row stored before a rule existed must still load.
+    return OrderRecord.model_validate({name: row[name] for name in _RECORD_COLUMNS}, context=ALREADY_CHECKED)
 
 
 def _chunks(values: Sequence[int], size: int) -> Iterator[Sequence[int]]:
