@@ -27,7 +27,9 @@ def webhook_product_ids(payload: Mapping[str, Any]) -> tuple[int, ...]:
     prices: list[Decimal | None] = []
     for index, item in enumerate(line_items):
         if not parsing.is_mapping(item):
-            raise InvalidOrderPayload(f"line_items[{index}] must be an object, got {item!r}")
+            raise InvalidOrderPayload(
+                f"line_items[{index}] must be an object, got {item!r}", field=f"line_items[{index}]"
+            )
         quantities.append(item.get("quantity"))
         prices.append(_webhook_line_price(item, index))
         # A null product_id is a custom item or a deleted product: nothing to attribute.
@@ -63,7 +65,9 @@ def graphql_products(node: Mapping[str, Any]) -> tuple[tuple[int, ...], tuple[st
     quantities: list[object] = []
     for index, item in enumerate(_list(parsing.dig(node, "lineItems.nodes"), "lineItems.nodes")):
         if not parsing.is_mapping(item):
-            raise InvalidOrderPayload(f"lineItems.nodes[{index}] must be an object, got {item!r}")
+            raise InvalidOrderPayload(
+                f"lineItems.nodes[{index}] must be an object, got {item!r}", field=f"lineItems.nodes[{index}]"
+            )
         quantities.append(item.get("quantity"))
         product = item.get("product")
         if product is None:
@@ -84,4 +88,4 @@ def _list(value: object, field: str) -> Sequence[Any]:
         return ()
     if isinstance(value, list | tuple):
         return value
-    raise InvalidOrderPayload(f"{field} must be a list, got {type(value).__name__}")
+    raise InvalidOrderPayload(f"{field} must be a list, got {type(value).__name__}", field=field)

@@ -212,13 +212,13 @@ def _optional_object(payload: Mapping[str, Any], field: str) -> Mapping[str, Any
     value = payload.get(field)
     if value is None or parsing.is_mapping(value):
         return value
-    raise InvalidOrderPayload(f"{field} must be an object or null, got {value!r}")
+    raise InvalidOrderPayload(f"{field} must be an object or null, got {value!r}", field=field)
 
 
 def _name(payload: Mapping[str, Any]) -> str:
     value = parsing.require(payload, "name")
     if not isinstance(value, str):
-        raise InvalidOrderPayload(f"name must be a string, got {value!r}")
+        raise InvalidOrderPayload(f"name must be a string, got {value!r}", field="name")
     return value
 
 
@@ -234,7 +234,7 @@ def _financial_status(payload: Mapping[str, Any], field: str) -> str:
 def _currency(payload: Mapping[str, Any], shop_money_path: str, fallback_field: str) -> str:
     value = parsing.dig(payload, shop_money_path) or payload.get(fallback_field)
     if not isinstance(value, str) or not value.strip():
-        raise InvalidOrderPayload(f"missing {shop_money_path} (and {fallback_field})")
+        raise InvalidOrderPayload(f"missing {shop_money_path} (and {fallback_field})", field=shop_money_path)
     return value.strip().upper()
 
 
@@ -249,7 +249,7 @@ def _webhook_money(payload: Mapping[str, Any], field: str) -> Decimal:
     if amount is not None:
         return parsing.money(amount, set_path)
     if payload.get(field) is None:
-        raise InvalidOrderPayload(f"missing {set_path} (and {field})")
+        raise InvalidOrderPayload(f"missing {set_path} (and {field})", field=set_path)
     return parsing.money(payload[field], field)
 
 
@@ -276,5 +276,7 @@ def _graphql_legacy_id(node: Mapping[str, Any], resource: str, gid_field: str) -
     field = gid_field.removesuffix("id") + "legacyResourceId"
     legacy_id = parsing.int_id(legacy, field)
     if legacy_id != from_gid:
-        raise InvalidOrderPayload(f"{field} {legacy_id} disagrees with {gid_field} {node['id']!r}")
+        raise InvalidOrderPayload(
+            f"{field} {legacy_id} disagrees with {gid_field} {node['id']!r}", field=field
+        )
     return legacy_id

@@ -130,7 +130,7 @@ def invalid_payload(
     first = error.errors(include_url=False)[0]
     field = ".".join(str(part) for part in first["loc"])
     where = sources.get(field, prefix + field)
-    return InvalidOrderPayload(f"{where}: {first['msg']}, got {_shown(first['input'])}")
+    return InvalidOrderPayload(f"{where}: {first['msg']}, got {_shown(first['input'])}", field=where)
 
 
 def _shown(value: object) -> str:
