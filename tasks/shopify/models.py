@@ -23,9 +23,7 @@ from tasks.shopify.order_rules import (
     UNKNOWN_FINANCIAL_STATUS,
     CurrencyCode,
     FinancialStatus,
-    Int64Id,
     Money,
-    OffsetInstant,
     invalid_payload,
 )
 
@@ -39,14 +37,14 @@ class OrderRecord(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    order_id: Int64Id
+    order_id: int
     order_gid: str
     name: str
-    customer_id: Int64Id | None
+    customer_id: int | None
     email: str | None
-    processed_at: OffsetInstant
+    processed_at: datetime
     processed_date: date
-    updated_at: OffsetInstant
+    updated_at: datetime
     cancelled: bool
     test: bool
     financial_status: FinancialStatus
@@ -163,10 +161,6 @@ _REST_KEYS = _Keys("updated_at", "cancelled_at", "financial_status", "source_nam
 _GRAPHQL_KEYS = _Keys("updatedAt", "cancelledAt", "displayFinancialStatus", "sourceName")
 # Record field → where a GraphQL node keeps it, so a broken rule names the node's own field.
 _GRAPHQL_SOURCES = {
-    "order_id": "legacyResourceId",
-    "customer_id": "customer.legacyResourceId",
-    "processed_at": "processedAt",
-    "updated_at": "updatedAt",
     "financial_status": "displayFinancialStatus",
     "current_total": "currentTotalPriceSet.shopMoney.amount",
     "total_price": "totalPriceSet.shopMoney.amount",
@@ -181,10 +175,6 @@ def _rest_sources(payload: Mapping[str, Any]) -> dict[str, str]:
         return next((path for path in paths if parsing.dig(payload, path) is not None), paths[0])
 
     return {
-        "order_id": "id",
-        "customer_id": "customer.id",
-        "processed_at": "processed_at",
-        "updated_at": "updated_at",
         "financial_status": "financial_status",
         "current_total": first_present("current_total_price_set.shop_money.amount", "current_total_price"),
         "total_price": first_present("total_price_set.shop_money.amount", "total_price"),

@@ -7,7 +7,11 @@ types below, so pydantic checks every record whichever constructor built it (web
 violation into an `InvalidOrderPayload` that names the payload's own field, e.g.
 `current_total_price_set.shop_money.amount: must be a non-negative decimal, got '-5.00'`.
 
-Each rule is one Python check after pydantic's own (cheap: the bulk reader builds up to a million records).
+Ids (positive int64, never through a float) and instants (ISO 8601 with a UTC offset) are checked while
+they are read, by `parsing.int_id` and `parsing.timestamp`, which both constructors share; a rule here would
+only repeat them on the hot path. Each rule below is one Python check after pydantic's own (the bulk reader
+builds up to a million records).
+
 Records the ledger loads back were checked when they entered, so it validates them with `ALREADY_CHECKED`:
 a row stored before a rule existed must still load rather than fail every run that reads its customer.
 """
@@ -32,10 +36,8 @@ __all__ = [
     "UNKNOWN_FINANCIAL_STATUS",
     "CurrencyCode",
     "FinancialStatus",
-    "Int64Id",
     "LineItemFacts",
     "Money",
-    "OffsetInstant",
     "invalid_payload",
 ]
 
@@ -60,7 +62,6 @@ FINANCIAL_STATUSES: Final = frozenset(
 UNKNOWN_FINANCIAL_STATUS: Final = "unknown"
 # Not a Shopify limit: a ceiling far above any real order line, far below what would make a total absurd.
 MAX_LINE_ITEM_QUANTITY: Final = 100_000
-_INT64_MAX: Final = 2**63 - 1
 # Validation context for records loaded from the ledger: checked on the way in, never re-judged.
 _CHECKED_KEY: Final = "order_rules_checked"
 ALREADY_CHECKED: Final[Mapping[str, bool]] = {_CHECKED_KEY: True}
@@ -90,8 +91,6 @@ FinancialStatus = Annotated[
         "must be one of " + ", ".join(sorted(FINANCIAL_STATUSES)) + " (or null)",
     ),
 ]
-Int64Id = Annotated[int, _rule(lambda value: 0 < value <= _INT64_MAX, "must be a positive int64 id")]
-OffsetInstant = Annotated[datetime, _rule(lambda at: at.utcoffset() is not None, "must carry a UTC offset")]
 Quantity = Annotated[
     int,
     Field(strict=True),
