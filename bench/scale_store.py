@@ -123,6 +123,7 @@ def _line_item_lines(orders: pl.DataFrame) -> pl.DataFrame:
     )
     node = pl.struct(
         _gid("LineItem", _LINE_ITEM_ID_BASE + pl.int_range(pl.len())).alias("id"),
+        pl.lit(1).alias("quantity"),
         product.alias("product"),
         pl.col("order_gid").alias("__parentId"),
     )

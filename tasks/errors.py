@@ -12,7 +12,14 @@ class ConfigError(SyncError):
 
 
 class InvalidOrderPayload(SyncError):
-    """A Shopify order payload lacks a field we need or carries a malformed value."""
+    """A Shopify order payload lacks a field we need or carries a malformed or impossible value.
+
+    `field` is the payload path at fault (e.g. `current_total_price_set.shop_money.amount`), for reports.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ShopifyFetchFailed(SyncError):

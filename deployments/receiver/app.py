@@ -19,14 +19,14 @@ import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from deployments.receiver.inbox_writer import InboxWriter
 from deployments.receiver.run_trigger import PrefectRunTrigger, RunTrigger, privacy_run_trigger
 from tasks.settings import Settings
-from tasks.shopify.webhooks import WebhookHeaderError, WebhookHeaders, verify_hmac
+from tasks.shopify.webhooks import WebhookHeaderError, WebhookHeaders, repeated_headers, verify_hmac
 from tasks.store.db import create_schema, make_engine, utcnow
 from tasks.store.inbox import PRIVACY_QUEUE_TOPICS, QUEUED_TOPICS, Delivery, Inbox
 
@@ -85,6 +85,7 @@ def create_receiver_app(
     async def receive(request: Request) -> JSONResponse:
         received_at = clock()
         try:
+            _refuse_repeated_headers(request)
             body = await read_capped_body(request, MAX_BODY_BYTES)
             headers = _parse_headers(request)
             if not verify_hmac(body, headers.hmac_sha256, secrets):
@@ -101,6 +102,15 @@ def create_receiver_app(
                 request.headers.get("x-shopify-webhook-id", "")[:100],
             )
             return rejection.response()
+        except ClientDisconnect:
+            # Nobody is left to answer and nothing was stored; Shopify retries a delivery it did not finish.
+            logger.warning(
+                "webhook not received: client disconnected mid-body (webhook_id=%r)",
+                request.headers.get("x-shopify-webhook-id", "")[:100],
+            )
+            return JSONResponse(
+                {"error": "client_disconnected", "detail": "body incomplete"}, status_code=400
+            )
         wanted = privacy_trigger if privacy_trigger and delivery.topic in PRIVACY_QUEUE_TOPICS else trigger
         return await _store(writer, wanted, delivery)
 
@@ -216,6 +226,14 @@ def _reject_constant(name: str) -> NoReturn:
 def _json_type(value: object) -> str:
     names = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
     return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _refuse_repeated_headers(request: Request) -> None:
+    """400 when a header that decides what we trust (signature, shop, topic, id) comes more than once."""
+    repeated = repeated_headers(request.headers.items())
+    if repeated:
+        detail = f"header {', '.join(repeated)} appears more than once; send exactly one copy"
+        raise Rejection(400, "ambiguous_headers", detail)
 
 
 def _parse_headers(request: Request) -> WebhookHeaders:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tasks.reconcile.invalid_orders import invalid_orders_markdown
 from tasks.reconcile.pull import OrderPull
 from tasks.reconcile.steps import DriftCap, ReconcileSummary
 from tasks.rules.config import PropertiesConfig
@@ -54,7 +55,7 @@ def drift_report_markdown(
     summary: ReconcileSummary, corrections: pl.DataFrame, context: ReportContext, properties: PropertiesConfig
 ) -> str:
     """The `drift-report` markdown: window, snapshots, counts, match score, per-property drift, the largest
-    corrections with links, and likely causes.
+    corrections with links, likely causes, and the orders refused as invalid.
 
     Args:
         summary: The run's counts.
@@ -71,6 +72,7 @@ def drift_report_markdown(
         _property_table(corrections, properties, context.currency),
         _largest_corrections(corrections, properties, context),
         _causes(corrections),
+        invalid_orders_markdown(context.pull.invalid_orders),
     ]
     return "\n\n".join(section for section in sections if section) + "\n"
 

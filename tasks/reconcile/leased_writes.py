@@ -68,6 +68,7 @@ def write_planned(
     ledger_seq: int,
     snapshot: ContactSnapshot,
     scope: Sequence[int] | None,
+    held: frozenset[int] = frozenset(),
 ) -> LeasedWrites:
     """Write the planned diff batch by batch under leases, then re-check what others touched meanwhile.
 
@@ -77,6 +78,7 @@ def write_planned(
         ledger_seq: The store sequence read before the ledger snapshot (`LedgerState.seq`).
         snapshot: The contacts snapshot (its `seq` was read before the contacts were).
         scope: The customers this run is responsible for (an incremental run's pull), None for all.
+        held: Customers this run must not correct (an invalid order of theirs was left out of the ledger).
 
     Returns:
         The outcomes, and which customers were written from a fresh read.
@@ -98,7 +100,7 @@ def write_planned(
         _write(writer, batch, planned, done)
     written = diff.customer_ids()
     touched = writer.leases.touched_since(ledger_seq, snapshot.seq, scope)
-    others = [customer for customer in touched if customer not in written]
+    others = [customer for customer in touched if customer not in written and customer not in held]
     done.rechecked.update(others)
     for batch in _batches(others, writer.batch_size):
         _write(writer, batch, lambda grants: _fresh_diff(writer, [g.customer_id for g in grants]), done)
@@ -184,7 +186,7 @@ def write_corrections(
     An incremental run answers for the customers of the orders it read; a full run for every customer.
     """
     scope = pull.customer_ids if pull.mode == "incremental" else None
-    done = write_planned(writer, plan.diff, state.seq, snapshot, scope)
+    done = write_planned(writer, plan.diff, state.seq, snapshot, scope, pull.held_customer_ids)
     corrections = with_outcomes(plan.corrections, done.report, done.recomputed)
     created = tuple(o.contact_id for o in done.report.outcomes if o.action == "created" and o.contact_id)
     return WrittenCorrections(corrections, len(done.rechecked), created)

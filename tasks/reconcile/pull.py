@@ -29,6 +29,7 @@ from tasks.shopify.bulk_reader import iter_bulk_orders
 from tasks.shopify.client import BulkOperationBusy, ShopifyClient
 from tasks.shopify.graphql_models import BulkOperation, BulkOperationStatus
 from tasks.shopify.models import OrderRecord
+from tasks.shopify.rejections import OnInvalid, RejectedOrder
 from tasks.store.db import utcnow
 
 Mode = Literal["incremental", "full"]
@@ -67,6 +68,7 @@ class OrderPull:
         customer_ids: The customers of every order seen (what an incremental run re-checks).
         watermark: The next watermark: the newest `updated_at` seen, or `started_at` if none was.
         first_run: No watermark was stored: no real run has succeeded on this database before.
+        invalid_orders: Orders Shopify sent that break an order rule: not in the ledger, and reported.
     """
 
     mode: Mode
@@ -79,6 +81,12 @@ class OrderPull:
     customer_ids: tuple[int, ...]
     watermark: datetime
     first_run: bool = False
+    invalid_orders: tuple[RejectedOrder, ...] = ()
+
+    @property
+    def held_customer_ids(self) -> frozenset[int]:
+        """Customers with an invalid order: their expected values would miss it, so none is corrected."""
+        return frozenset(o.customer_id for o in self.invalid_orders if o.customer_id is not None)
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,7 @@ class _Tally:
     changed: list[int] = field(default_factory=list)
     customers: set[int] = field(default_factory=set)
     newest: datetime | None = None
+    rejected: list[RejectedOrder] = field(default_factory=list)
 
     def record(self, ledger: OrderLedger, records: Sequence[OrderRecord]) -> None:
         self.seen += len(records)
@@ -169,9 +178,9 @@ def pull_orders(
     used: Mode = "full" if start is None else mode
     tally = _Tally()
     if used == "full":
-        source, batches = _full_batches(shopify, start, shop_timezone, workdir, sleep)
+        source, batches = _full_batches(shopify, start, shop_timezone, workdir, sleep, tally.rejected.append)
     else:
-        source, batches = "pages", shopify.iter_order_pages(start, None)
+        source, batches = "pages", shopify.iter_order_pages(start, None, on_invalid=tally.rejected.append)
     for batch in batches:
         tally.record(ledger, batch)
     return OrderPull(
@@ -185,6 +194,7 @@ def pull_orders(
         customer_ids=tuple(sorted(tally.customers)),
         watermark=tally.newest or started,
         first_run=stored is None,
+        invalid_orders=tuple(tally.rejected),
     )
 
 
@@ -194,12 +204,13 @@ def _full_batches(
     shop_timezone: ZoneInfo,
     workdir: Path,
     sleep: Callable[[float], None],
+    on_invalid: OnInvalid,
 ) -> tuple[OrderSource, Iterator[list[OrderRecord]]]:
     """The bulk export, or pages when another bulk operation holds the shop's slot."""
     try:
-        return "bulk", _bulk_batches(shopify, since, shop_timezone, workdir, sleep)
+        return "bulk", _bulk_batches(shopify, since, shop_timezone, workdir, sleep, on_invalid)
     except BulkOperationBusy:
-        return "pages (bulk busy)", shopify.iter_order_pages(since, None)
+        return "pages (bulk busy)", shopify.iter_order_pages(since, None, on_invalid=on_invalid)
 
 
 def _bulk_batches(
@@ -208,6 +219,7 @@ def _bulk_batches(
     shop_timezone: ZoneInfo,
     workdir: Path,
     sleep: Callable[[float], None],
+    on_invalid: OnInvalid,
 ) -> Iterator[list[OrderRecord]]:
     """Run the bulk export now (so a busy shop raises before any read), then stream its file in batches."""
     started = shopify.run_bulk_orders_export(since)
@@ -218,7 +230,7 @@ def _bulk_batches(
         return iter(())  # Shopify gives no file when nothing matched
     workdir.mkdir(parents=True, exist_ok=True)
     path = shopify.download_bulk_result(finished.url, workdir / "orders.jsonl")
-    return _chunked(iter_bulk_orders(path, shop_timezone), _UPSERT_BATCH)
+    return _chunked(iter_bulk_orders(path, shop_timezone, on_invalid), _UPSERT_BATCH)
 
 
 def wait_for_bulk(

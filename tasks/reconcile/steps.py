@@ -115,6 +115,8 @@ class ReconcileSummary(BaseModel):
     failed: int
     recomputed: int = 0
     rechecked: int = 0
+    invalid_orders: int = 0
+    held_customers: int = 0
     drift_share: float
     match_score: float
     cap_exceeded: bool
@@ -155,15 +157,19 @@ def plan_reconciliation(
         config: Property names and the orphan policy.
 
     Returns:
-        The plan; its corrections are all "planned" or "reported".
+        The plan; its corrections are all "planned" or "reported". Customers with an order Shopify sent
+        invalid (`pull.held_customer_ids`) are left out: their expected values would miss that order.
     """
     expected, contacts = state.expected, snapshot.contacts
+    keyed = pl.col("shopify_customer_id")
     if pull.mode == "incremental":
         wanted = list(pull.customer_ids)
         expected = expected.filter(pl.col("customer_id").is_in(wanted))
         # A contact found by email may carry another customer's id; out of scope, it must not look orphaned.
-        keyed = pl.col("shopify_customer_id")
         contacts = contacts.filter(keyed.is_null() | keyed.is_in(wanted))
+    if held := list(pull.held_customer_ids):
+        expected = expected.filter(~pl.col("customer_id").is_in(held))
+        contacts = contacts.filter(keyed.is_null() | ~keyed.is_in(held))
     policy = config.reconcile.orphan_policy
     diff = diff_contacts(expected, contacts, orphan_policy=policy, properties=config.properties)
     causes = drift_causes(diff, state.orders, snapshot.last_written, config.properties)
@@ -232,6 +238,8 @@ def summarize(
         failed=customers(FAILED),
         recomputed=customers(RECOMPUTED),
         rechecked=rechecked,
+        invalid_orders=len(pull.invalid_orders),
+        held_customers=len(pull.held_customer_ids),
         drift_share=cap.share,
         match_score=diff.unchanged / considered if considered else 1.0,
         cap_exceeded=cap.exceeded and not dry_run,

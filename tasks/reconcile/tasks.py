@@ -27,6 +27,7 @@ from prefect.runtime import flow_run
 from tasks.contacts.leased import LeaseHolder
 from tasks.reconcile.corrections import sorted_for_display
 from tasks.reconcile.drift_report import ReportContext, contact_url, drift_report_markdown, write_report_files
+from tasks.reconcile.invalid_orders import write_invalid_orders
 from tasks.reconcile.leased_writes import (
     CorrectionWriter,
     WriteOptions,
@@ -77,9 +78,9 @@ def report_progress(artifact_id: UUID, percent: float, stage: str) -> None:
 
 @task(cache_policy=NO_CACHE)
 def pull_shopify_orders(runtime: Runtime, mode: Mode, since: datetime | None) -> OrderPull:
-    """Read orders (paged, or one bulk export in full mode) into the order ledger."""
+    """Read orders (paged, or one bulk export in full mode) into the ledger, leaving invalid ones out."""
     with tempfile.TemporaryDirectory(prefix="shopsync-bulk-") as workdir:
-        return pull_orders(
+        pull = pull_orders(
             runtime.shopify,
             runtime.ledger,
             mode,
@@ -88,6 +89,12 @@ def pull_shopify_orders(runtime: Runtime, mode: Mode, since: datetime | None) ->
             shop_timezone=ZoneInfo(runtime.settings.shopify_shop_timezone),
             workdir=Path(workdir),
         )
+    for order in pull.invalid_orders:
+        logger = get_run_logger()
+        logger.warning(
+            "order %s refused, customer %s held back: %s", order.order_id, order.customer_id, order.reason
+        )
+    return pull
 
 
 @task(cache_policy=NO_CACHE)
@@ -179,6 +186,7 @@ def publish_reconcile_report(
     summary = summarize(pull, plan, corrections, cap, dry_run, written.rechecked)
     directory = runtime.settings.data_dir / "reports" / (flow_run.get_id() or "local")
     write_report_files(corrections, directory)
+    write_invalid_orders(pull.invalid_orders, directory)
     summary = summary.model_copy(update={"report_dir": str(directory)})
     settings = runtime.settings
     context = ReportContext(

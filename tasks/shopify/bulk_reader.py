@@ -26,6 +26,7 @@ import polars as pl
 
 from tasks.errors import ShopifyFetchFailed
 from tasks.shopify.models import OrderRecord
+from tasks.shopify.rejections import OnInvalid, read_graphql_order
 
 __all__ = [
     "CHILD_CONNECTIONS",
@@ -113,15 +114,22 @@ def iter_bulk_objects(path: Path, bucket_bytes: int = BUCKET_BYTES) -> Iterator[
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def iter_bulk_orders(path: Path, shop_timezone: ZoneInfo) -> Iterator[OrderRecord]:
+def iter_bulk_orders(
+    path: Path, shop_timezone: ZoneInfo, on_invalid: OnInvalid | None = None
+) -> Iterator[OrderRecord]:
     """The orders of a bulk export file as records (see `operations.bulk_orders_query`), streamed.
+
+    An order that breaks a rule is handed to `on_invalid` and left out, so one bad order of a million does
+    not stop the export being read.
 
     Raises:
         ShopifyFetchFailed: The file is malformed.
-        InvalidOrderPayload: An order lacks a field the record needs.
+        InvalidOrderPayload: An order breaks a rule and `on_invalid` is None.
     """
     for node in iter_bulk_objects(path):
-        yield OrderRecord.from_graphql(node, shop_timezone)
+        record = read_graphql_order(node, shop_timezone, on_invalid)
+        if record is not None:
+            yield record
 
 
 def _split_by_family(path: Path, count: int, directory: Path) -> list[Path]:

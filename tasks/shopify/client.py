@@ -24,6 +24,7 @@ from tasks.shopify.auth import ShopifyAuth
 from tasks.shopify.graphql_models import BulkOperation, Connection, UserError, parse_reply
 from tasks.shopify.models import OrderRecord
 from tasks.shopify.pacing import CostPacer
+from tasks.shopify.rejections import OnInvalid, read_graphql_order
 from tasks.shopify.transport import GraphQLEndpoint
 
 __all__ = ["BulkOperationBusy", "ShopifyAuth", "ShopifyClient"]
@@ -105,6 +106,7 @@ class ShopifyClient:
         since: datetime | None,
         until: datetime | None,
         page_size: int = operations.MAX_ORDERS_PER_PAGE,
+        on_invalid: OnInvalid | None = None,
     ) -> Iterator[list[OrderRecord]]:
         """Yield orders updated in [since, until), one page at a time, oldest update first.
 
@@ -112,33 +114,44 @@ class ShopifyClient:
             since: Inclusive lower bound on `updated_at` (aware), or None for no bound.
             until: Exclusive upper bound on `updated_at` (aware), or None for no bound.
             page_size: Orders per request; above `MAX_ORDERS_PER_PAGE` the query exceeds Shopify's cost cap.
+            on_invalid: Told about each order that breaks a rule, which is then left out; None raises.
 
         Yields:
             One list of records per page.
 
         Raises:
             ShopifyFetchFailed: Shopify refused a request or sent a malformed page.
-            InvalidOrderPayload: An order lacks a field the record needs.
+            InvalidOrderPayload: An order breaks a rule and `on_invalid` is None.
         """
         if not 1 <= page_size <= 250:
             raise ValueError(f"page_size must be between 1 and 250, got {page_size}")
         variables = {"first": page_size, "after": None, "query": operations.orders_search_query(since, until)}
         for page in self._iter_connection(operations.ORDERS_PAGE, variables, "orders"):
-            yield [OrderRecord.from_graphql(node, self._timezone) for node in page.nodes]
+            yield self._records(page.nodes, on_invalid)
 
-    def fetch_orders_by_ids(self, order_ids: Sequence[int]) -> list[OrderRecord]:
+    def fetch_orders_by_ids(
+        self, order_ids: Sequence[int], on_invalid: OnInvalid | None = None
+    ) -> list[OrderRecord]:
         """Fetch orders by REST id; ids Shopify no longer knows (deleted orders) are left out.
+
+        Args:
+            order_ids: REST ids of the orders.
+            on_invalid: Told about each order that breaks a rule, which is then left out; None raises.
 
         Raises:
             ShopifyFetchFailed: Shopify refused a request or sent a malformed reply.
-            InvalidOrderPayload: An order lacks a field the record needs.
+            InvalidOrderPayload: An order breaks a rule and `on_invalid` is None.
         """
         records: list[OrderRecord] = []
         for nodes in self._nodes_by_ids(
             operations.ORDERS_BY_IDS, "Order", order_ids, operations.MAX_ORDERS_PER_PAGE
         ):
-            records.extend(OrderRecord.from_graphql(node, self._timezone) for node in nodes)
+            records.extend(self._records(nodes, on_invalid))
         return records
+
+    def _records(self, nodes: Sequence[Mapping[str, Any]], on_invalid: OnInvalid | None) -> list[OrderRecord]:
+        read = (read_graphql_order(node, self._timezone, on_invalid) for node in nodes)
+        return [record for record in read if record is not None]
 
     def product_types(self, product_ids: Sequence[int]) -> dict[int, str]:
         """Product type by product id ("" when the product has none); deleted products are left out.

@@ -2,29 +2,34 @@
 
 Both constructors apply the same rules (api-facts.md A4): money from `*_set.shop_money` as Decimal, int64
 ids as `int`, times converted to UTC, emails stripped and lowercased, tags split and lowercased. A payload
-that lacks a field we need raises `InvalidOrderPayload` naming that field.
+that lacks a field we need raises `InvalidOrderPayload` naming that field, and so does one whose values are
+impossible: the record's field types carry the rules of `order_rules.py`, which pydantic checks for both.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tasks.errors import InvalidOrderPayload
-from tasks.shopify import parsing
+from tasks.shopify import line_items, parsing
+from tasks.shopify.order_rules import (
+    UNKNOWN_FINANCIAL_STATUS,
+    CurrencyCode,
+    FinancialStatus,
+    Money,
+    invalid_payload,
+)
 
 __all__ = ["OrderRecord"]
 
 _logger = logging.getLogger(__name__)
-
-# Shopify can leave the financial status null (some $0 orders); one such order must not fail a whole read.
-UNKNOWN_FINANCIAL_STATUS = "unknown"
 
 
 class OrderRecord(BaseModel):
@@ -42,10 +47,10 @@ class OrderRecord(BaseModel):
     updated_at: datetime
     cancelled: bool
     test: bool
-    financial_status: str
-    current_total: Decimal
-    total_price: Decimal
-    currency: str
+    financial_status: FinancialStatus
+    current_total: Money
+    total_price: Money
+    currency: CurrencyCode
     source_name: str | None
     order_tags: tuple[str, ...]
     customer_tags: tuple[str, ...]
@@ -74,7 +79,7 @@ class OrderRecord(BaseModel):
         order_id = parsing.int_id(parsing.require(payload, "id"), "id")
         customer = _optional_object(payload, "customer")
         processed_at = parsing.timestamp(parsing.require(payload, "processed_at"), "processed_at")
-        return cls(
+        fields = dict(
             order_id=order_id,
             order_gid=_webhook_order_gid(payload, order_id),
             name=_name(payload),
@@ -88,10 +93,14 @@ class OrderRecord(BaseModel):
             current_total=_webhook_money(payload, "current_total_price"),
             total_price=_webhook_money(payload, "total_price"),
             currency=_currency(payload, "current_total_price_set.shop_money.currency_code", "currency"),
-            product_ids=_webhook_product_ids(payload),
+            product_ids=line_items.webhook_product_ids(payload),
             product_types=None,
             **_status_fields(payload, customer, _REST_KEYS),
         )
+        try:
+            return cls(**fields)
+        except ValidationError as error:
+            raise invalid_payload(error, _rest_sources(payload)) from None
 
     @classmethod
     def from_graphql(cls, node: Mapping[str, Any], shop_timezone: ZoneInfo) -> OrderRecord:
@@ -110,8 +119,8 @@ class OrderRecord(BaseModel):
         order_gid = parsing.require(node, "id")
         customer = _optional_object(node, "customer")
         processed_at = _utc(node, "processedAt")
-        product_ids, product_types = _graphql_products(node)
-        return cls(
+        product_ids, product_types = line_items.graphql_products(node)
+        fields = dict(
             order_id=_graphql_legacy_id(node, "Order", "id"),
             order_gid=order_gid,
             name=_name(node),
@@ -128,6 +137,10 @@ class OrderRecord(BaseModel):
             product_types=product_types,
             **_status_fields(node, customer, _GRAPHQL_KEYS),
         )
+        try:
+            return cls(**fields)
+        except ValidationError as error:
+            raise invalid_payload(error, _GRAPHQL_SOURCES) from None
 
     def with_product_types(self, types_by_product: Mapping[int, str]) -> OrderRecord:
         """A copy whose `product_types` lines up with `product_ids`; unknown (deleted) products get ""."""
@@ -146,6 +159,27 @@ class _Keys(NamedTuple):
 
 _REST_KEYS = _Keys("updated_at", "cancelled_at", "financial_status", "source_name")
 _GRAPHQL_KEYS = _Keys("updatedAt", "cancelledAt", "displayFinancialStatus", "sourceName")
+# Record field → where a GraphQL node keeps it, so a broken rule names the node's own field.
+_GRAPHQL_SOURCES = {
+    "financial_status": "displayFinancialStatus",
+    "current_total": "currentTotalPriceSet.shopMoney.amount",
+    "total_price": "totalPriceSet.shopMoney.amount",
+    "currency": "currentTotalPriceSet.shopMoney.currencyCode",
+}
+
+
+def _rest_sources(payload: Mapping[str, Any]) -> dict[str, str]:
+    """Record field → where this webhook payload keeps it (money and currency have older fallbacks)."""
+
+    def first_present(*paths: str) -> str:
+        return next((path for path in paths if parsing.dig(payload, path) is not None), paths[0])
+
+    return {
+        "financial_status": "financial_status",
+        "current_total": first_present("current_total_price_set.shop_money.amount", "current_total_price"),
+        "total_price": first_present("total_price_set.shop_money.amount", "total_price"),
+        "currency": first_present("current_total_price_set.shop_money.currency_code", "currency"),
+    }
 
 
 def _status_fields(
@@ -168,13 +202,13 @@ def _optional_object(payload: Mapping[str, Any], field: str) -> Mapping[str, Any
     value = payload.get(field)
     if value is None or parsing.is_mapping(value):
         return value
-    raise InvalidOrderPayload(f"{field} must be an object or null, got {value!r}")
+    raise InvalidOrderPayload(f"{field} must be an object or null, got {value!r}", field=field)
 
 
 def _name(payload: Mapping[str, Any]) -> str:
     value = parsing.require(payload, "name")
     if not isinstance(value, str):
-        raise InvalidOrderPayload(f"name must be a string, got {value!r}")
+        raise InvalidOrderPayload(f"name must be a string, got {value!r}", field="name")
     return value
 
 
@@ -190,7 +224,7 @@ def _financial_status(payload: Mapping[str, Any], field: str) -> str:
 def _currency(payload: Mapping[str, Any], shop_money_path: str, fallback_field: str) -> str:
     value = parsing.dig(payload, shop_money_path) or payload.get(fallback_field)
     if not isinstance(value, str) or not value.strip():
-        raise InvalidOrderPayload(f"missing {shop_money_path} (and {fallback_field})")
+        raise InvalidOrderPayload(f"missing {shop_money_path} (and {fallback_field})", field=shop_money_path)
     return value.strip().upper()
 
 
@@ -205,7 +239,7 @@ def _webhook_money(payload: Mapping[str, Any], field: str) -> Decimal:
     if amount is not None:
         return parsing.money(amount, set_path)
     if payload.get(field) is None:
-        raise InvalidOrderPayload(f"missing {set_path} (and {field})")
+        raise InvalidOrderPayload(f"missing {set_path} (and {field})", field=set_path)
     return parsing.money(payload[field], field)
 
 
@@ -223,18 +257,6 @@ def _webhook_customer_id(customer: Mapping[str, Any] | None) -> int | None:
     return parsing.int_id(customer["id"], "customer.id")
 
 
-def _webhook_product_ids(payload: Mapping[str, Any]) -> tuple[int, ...]:
-    line_items = _list(payload.get("line_items"), "line_items")
-    product_ids: dict[int, None] = {}
-    for index, item in enumerate(line_items):
-        field = f"line_items[{index}].product_id"
-        # A null product_id is a custom item or a deleted product: nothing to attribute.
-        product_id = item.get("product_id") if parsing.is_mapping(item) else None
-        if product_id is not None:
-            product_ids[parsing.int_id(product_id, field)] = None
-    return tuple(sorted(product_ids))
-
-
 def _graphql_legacy_id(node: Mapping[str, Any], resource: str, gid_field: str) -> int:
     """The REST id of a GraphQL object: `legacyResourceId` when selected, else the number inside its gid."""
     from_gid = parsing.gid_id(parsing.require(node, "id"), gid_field, resource)
@@ -244,30 +266,7 @@ def _graphql_legacy_id(node: Mapping[str, Any], resource: str, gid_field: str) -
     field = gid_field.removesuffix("id") + "legacyResourceId"
     legacy_id = parsing.int_id(legacy, field)
     if legacy_id != from_gid:
-        raise InvalidOrderPayload(f"{field} {legacy_id} disagrees with {gid_field} {node['id']!r}")
-    return legacy_id
-
-
-def _graphql_products(node: Mapping[str, Any]) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """Distinct product ids of the line items (ascending), with each product's type at the same position."""
-    types_by_product: dict[int, str] = {}
-    for index, item in enumerate(_list(parsing.dig(node, "lineItems.nodes"), "lineItems.nodes")):
-        product = item.get("product") if parsing.is_mapping(item) else None
-        if product is None:
-            continue
-        field = f"lineItems.nodes[{index}].product.id"
-        product_id = parsing.gid_id(parsing.require(product, "id"), field, "Product")
-        product_type = parsing.optional_text(
-            product.get("productType"), f"lineItems.nodes[{index}].product.productType"
+        raise InvalidOrderPayload(
+            f"{field} {legacy_id} disagrees with {gid_field} {node['id']!r}", field=field
         )
-        types_by_product.setdefault(product_id, product_type or "")
-    product_ids = tuple(sorted(types_by_product))
-    return product_ids, tuple(types_by_product[product_id] for product_id in product_ids)
-
-
-def _list(value: object, field: str) -> Sequence[Any]:
-    if value is None:
-        return ()
-    if isinstance(value, list | tuple):
-        return value
-    raise InvalidOrderPayload(f"{field} must be a list, got {type(value).__name__}")
+    return legacy_id

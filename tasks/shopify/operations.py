@@ -65,7 +65,7 @@ _ORDER_FIELDS_FRAGMENT = f"""
 fragment OrderFields on Order {{
 {_ORDER_SCALARS}
   lineItems(first: {LINE_ITEMS_PER_ORDER}) {{
-    nodes {{ product {{ id productType }} }}
+    nodes {{ quantity product {{ id productType }} }}
   }}
 }}
 """
@@ -201,7 +201,7 @@ def bulk_orders_query(since: datetime | None) -> str:
     edges {{
       node {{
 {_ORDER_SCALARS}
-        lineItems {{ edges {{ node {{ id product {{ id productType }} }} }} }}
+        lineItems {{ edges {{ node {{ id quantity product {{ id productType }} }} }} }}
       }}
     }}
   }}

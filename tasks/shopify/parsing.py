@@ -48,7 +48,7 @@ def require(payload: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted `path`; a missing or null value is an `InvalidOrderPayload` naming the path."""
     value = dig(payload, path)
     if value is None:
-        raise InvalidOrderPayload(f"missing {path}")
+        raise InvalidOrderPayload(f"missing {path}", field=path)
     return value
 
 
@@ -56,15 +56,17 @@ def int_id(value: object, field: str) -> int:
     """An int64 id from a JSON integer or a digit string (GraphQL `UnsignedInt64`), never from a float."""
     # bool is an int subclass, and a float id has already lost digits above 2**53: both are rejected.
     if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidOrderPayload(f"{field} must be an integer id, got {type(value).__name__} {value!r}")
+        raise InvalidOrderPayload(
+            f"{field} must be an integer id, got {type(value).__name__} {value!r}", field=field
+        )
     if isinstance(value, int):
         parsed = value
     elif isinstance(value, str) and value.strip().isdigit():
         parsed = int(value.strip())
     else:
-        raise InvalidOrderPayload(f"{field} must be an integer id, got {value!r}")
+        raise InvalidOrderPayload(f"{field} must be an integer id, got {value!r}", field=field)
     if not 0 < parsed <= _INT64_MAX:
-        raise InvalidOrderPayload(f"{field} is out of the int64 id range: {parsed}")
+        raise InvalidOrderPayload(f"{field} is out of the int64 id range: {parsed}", field=field)
     return parsed
 
 
@@ -72,7 +74,7 @@ def gid_id(gid: object, field: str, resource: str) -> int:
     """The numeric id inside `gid://shopify/<resource>/<id>`, checking the resource type."""
     prefix = f"{_GID_PREFIX}{resource}/"
     if not isinstance(gid, str) or not gid.startswith(prefix):
-        raise InvalidOrderPayload(f"{field} must be a {prefix}<id> global id, got {gid!r}")
+        raise InvalidOrderPayload(f"{field} must be a {prefix}<id> global id, got {gid!r}", field=field)
     # Some gids carry a query string (e.g. "?variant=..."); the id ends before it.
     return int_id(gid[len(prefix) :].split("?", 1)[0], field)
 
@@ -85,26 +87,26 @@ def gid_for(resource: str, legacy_id: int) -> str:
 def money(value: object, field: str) -> Decimal:
     """A Decimal from Shopify's decimal string; a stray JSON number goes through `str`, so no float noise."""
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise InvalidOrderPayload(f"{field} must be a decimal string, got {value!r}")
+        raise InvalidOrderPayload(f"{field} must be a decimal string, got {value!r}", field=field)
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise InvalidOrderPayload(f"{field} is not a decimal number: {value!r}") from None
+        raise InvalidOrderPayload(f"{field} is not a decimal number: {value!r}", field=field) from None
     if not amount.is_finite():
-        raise InvalidOrderPayload(f"{field} is not a finite amount: {value!r}")
+        raise InvalidOrderPayload(f"{field} is not a finite amount: {value!r}", field=field)
     return amount
 
 
 def timestamp(value: object, field: str) -> datetime:
     """An aware datetime from ISO 8601; a timestamp without an offset is ambiguous and rejected."""
     if not isinstance(value, str):
-        raise InvalidOrderPayload(f"{field} must be an ISO 8601 timestamp string, got {value!r}")
+        raise InvalidOrderPayload(f"{field} must be an ISO 8601 timestamp string, got {value!r}", field=field)
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidOrderPayload(f"{field} is not an ISO 8601 timestamp: {value!r}") from None
+        raise InvalidOrderPayload(f"{field} is not an ISO 8601 timestamp: {value!r}", field=field) from None
     if parsed.utcoffset() is None:
-        raise InvalidOrderPayload(f"{field} has no UTC offset: {value!r}")
+        raise InvalidOrderPayload(f"{field} has no UTC offset: {value!r}", field=field)
     return parsed
 
 
@@ -122,11 +124,13 @@ def tags(value: object, field: str) -> tuple[str, ...]:
     elif isinstance(value, list | tuple):
         parts = value
     else:
-        raise InvalidOrderPayload(f"{field} must be a comma-separated string or a list, got {value!r}")
+        raise InvalidOrderPayload(
+            f"{field} must be a comma-separated string or a list, got {value!r}", field=field
+        )
     cleaned: dict[str, None] = {}
     for part in parts:
         if not isinstance(part, str):
-            raise InvalidOrderPayload(f"{field} must contain strings, got {part!r}")
+            raise InvalidOrderPayload(f"{field} must contain strings, got {part!r}", field=field)
         if tag := part.strip().lower():
             cleaned[tag] = None
     return tuple(cleaned)
@@ -144,7 +148,7 @@ def optional_text(value: object, field: str) -> str | None:
     """A string field that may be null; anything but a string or null is rejected."""
     if value is None or isinstance(value, str):
         return value
-    raise InvalidOrderPayload(f"{field} must be a string or null, got {value!r}")
+    raise InvalidOrderPayload(f"{field} must be a string or null, got {value!r}", field=field)
 
 
 def flag(value: object, field: str, *, default: bool) -> bool:
@@ -153,4 +157,4 @@ def flag(value: object, field: str, *, default: bool) -> bool:
         return default
     if isinstance(value, bool):
         return value
-    raise InvalidOrderPayload(f"{field} must be true or false, got {value!r}")
+    raise InvalidOrderPayload(f"{field} must be true or false, got {value!r}", field=field)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from pydantic import SecretStr
 
 from tasks.errors import SyncError
 
-__all__ = ["WebhookHeaderError", "WebhookHeaders", "verify_hmac"]
+__all__ = ["WebhookHeaderError", "WebhookHeaders", "repeated_headers", "verify_hmac"]
 
 
 class WebhookHeaderError(SyncError):
@@ -56,6 +57,20 @@ REQUIRED_HEADERS = (
     "X-Shopify-Shop-Domain",
     "X-Shopify-Webhook-Id",
 )
+
+
+def repeated_headers(pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """The required Shopify headers that a request carries more than once, in `REQUIRED_HEADERS` order.
+
+    Names compare case-insensitively, and `X-Shopify-Topic` and `Shopify-Topic` are one header (both are
+    read). Two copies are ambiguous even when one is valid: a proxy, a WAF and this receiver may each pick
+    a different copy, so whatever one of them checked is not what another acts on.
+
+    Args:
+        pairs: Every (name, value) pair of the request, repeats included (Starlette's `headers.items()`).
+    """
+    counts = Counter(name.lower().removeprefix("x-") for name, _ in pairs)
+    return [name for name in REQUIRED_HEADERS if counts[name.lower().removeprefix("x-")] > 1]
 
 
 @dataclass(frozen=True)

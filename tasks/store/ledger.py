@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 
 from tasks.shopify.models import OrderRecord
+from tasks.shopify.order_rules import ALREADY_CHECKED
 from tasks.store.contact_leases import record_ledger_changes
 from tasks.store.db import (
     DecimalText,
@@ -275,7 +276,8 @@ def _owners(connection: Connection, order_ids: Sequence[int]) -> dict[int, int |
 
 def row_record(row: Any) -> OrderRecord:
     """A ledger row (its mapping) as the order record it stores."""
-    return OrderRecord.model_validate({name: row[name] for name in _RECORD_COLUMNS})
+    # Checked by the order rules on the way in; a row stored before a rule existed must still load.
+    return OrderRecord.model_validate({name: row[name] for name in _RECORD_COLUMNS}, context=ALREADY_CHECKED)
 
 
 def _chunks(values: Sequence[int], size: int) -> Iterator[Sequence[int]]:

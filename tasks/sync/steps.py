@@ -25,6 +25,7 @@ from tasks.rules.config import ShopsyncConfig, WriteSource
 from tasks.rules.frames import contacts_frame, orders_frame
 from tasks.rules.qualifying import evaluate_orders
 from tasks.shopify.models import OrderRecord
+from tasks.shopify.rejections import OnInvalid, RejectedOrder
 from tasks.store.erasure import REDACTED_REASON
 from tasks.store.inbox import Delivery
 from tasks.store.ledger import Ledger
@@ -89,16 +90,18 @@ def wait_for_batch(
 
 
 def parse_deliveries(
-    deliveries: Sequence[Delivery], refetch: Callable[[Sequence[int]], list[OrderRecord]]
+    deliveries: Sequence[Delivery], refetch: Callable[[Sequence[int], OnInvalid], list[OrderRecord]]
 ) -> RecordedBatch:
     """Turn deliveries into order records; refunds are re-read from Shopify (their payload lacks the totals).
 
     Args:
         deliveries: Claimed inbox rows.
-        refetch: Reads current orders by id (`ShopifyClient.fetch_orders_by_ids`).
+        refetch: Reads current orders by id (`ShopifyClient.fetch_orders_by_ids`), telling the callback
+            about each order that breaks a rule instead of failing the batch.
 
     Returns:
-        Parsed orders by webhook id and the reason of every delivery that could not be parsed.
+        Parsed orders by webhook id and the reason of every delivery that could not be parsed or breaks an
+        order rule (`tasks.shopify.order_rules`): those end `failed`, never in the ledger.
     """
     batch = RecordedBatch()
     refetch_ids: dict[str, int] = {}
@@ -112,10 +115,17 @@ def parse_deliveries(
         except (InvalidOrderPayload, ValueError) as error:
             batch.invalid[delivery.webhook_id] = f"invalid payload: {error}"
     if refetch_ids:
-        current = {record.order_id: record for record in refetch(sorted(set(refetch_ids.values())))}
+        rejected: dict[int | None, str] = {}
+
+        def reject(order: RejectedOrder) -> None:
+            rejected[order.order_id] = order.reason
+
+        current = {r.order_id: r for r in refetch(sorted(set(refetch_ids.values())), reject)}
         for webhook_id, order_id in refetch_ids.items():
             if order_id in current:
                 batch.orders[webhook_id] = current[order_id]
+            elif order_id in rejected:
+                batch.invalid[webhook_id] = f"invalid order {order_id} in Shopify: {rejected[order_id]}"
             else:
                 batch.invalid[webhook_id] = f"order {order_id} not found in Shopify"
     return batch

@@ -139,3 +139,38 @@ def wrong_content_type(shop: Shop) -> st.SearchStrategy[HostileRequest]:
         return HostileRequest(body, headers, 415, "unsupported_media_type", webhook_id)
 
     return build()
+
+
+SECURITY_HEADERS = (
+    "X-Shopify-Hmac-Sha256",
+    "X-Shopify-Shop-Domain",
+    "X-Shopify-Topic",
+    "X-Shopify-Webhook-Id",
+)
+
+
+def repeated_headers(shop: Shop) -> st.SearchStrategy[HostileRequest]:
+    """A genuine delivery (one valid copy of everything) plus more copies of a security header → 400.
+
+    The extra copies are the same valid value, forgeries, or the same header in another case or spelling
+    (`Shopify-Topic` for `X-Shopify-Topic`), before or after the valid one: whichever copy a proxy keeps,
+    the request is ambiguous.
+    """
+
+    @st.composite
+    def build(draw: st.DrawFn) -> HostileRequest:
+        body = draw(order_body(shop))
+        webhook_id = new_webhook_id()
+        genuine = list(shop.headers(body, webhook_id=webhook_id).items())
+        name = draw(st.sampled_from(SECURITY_HEADERS))
+        valid = dict(genuine)[name]
+        spellings = st.sampled_from([name, name.lower(), name.upper(), name.removeprefix("X-")])
+        copies = draw(
+            st.lists(st.tuples(spellings, st.one_of(st.just(valid), header_text)), min_size=1, max_size=3)
+        )
+        headers = [pair for pair in genuine if pair[0] != name]
+        position = draw(st.integers(0, len(copies)))
+        headers += [*copies[:position], (name, valid), *copies[position:]]
+        return HostileRequest(body, headers, 400, "ambiguous_headers", webhook_id)
+
+    return build()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ from sandbox.shopify.signing import sign
 
 REFUSED_PREFIX = "refused-"
 SIGNED_PREFIX = "signed-"
+# Signed, well-formed JSON whose order is impossible: stored (200), and must end `failed` naming the field.
+IMPOSSIBLE_PREFIX = "impossible-"
 SYNC_TOPICS = ("orders/paid", "orders/updated", "orders/cancelled", "refunds/create")
 _ids = itertools.count()
 # Printable ASCII without CR/LF: what an HTTP/1.1 header value can carry through httpx.
@@ -28,13 +31,18 @@ header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max
 
 @dataclass(frozen=True)
 class HostileRequest:
-    """One request and what the receiver must answer: a status, the error code of a 4xx, and the id."""
+    """One request and what the receiver must answer: a status, the error code of a 4xx, and the id.
+
+    `headers` is a list of pairs when a name repeats; `failed_field` is the field a stored delivery's
+    failure must name once the sync has seen it.
+    """
 
     body: bytes | Sequence[bytes]
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] | Sequence[tuple[str, str]]
     status: int
     error: str | None
     webhook_id: str
+    failed_field: str | None = None
 
     @property
     def refused(self) -> bool:
@@ -87,3 +95,19 @@ class Shop:
 def order_body(shop: Shop) -> st.SearchStrategy[bytes]:
     """One of the shop's real order payloads."""
     return st.integers(min_value=0, max_value=10_000).map(shop.body_of)
+
+
+def disconnect_mid_body(
+    address: tuple[str, int], path: str, headers: Mapping[str, str], body: bytes, sent: int, *, chunked: bool
+) -> None:
+    """Send the request line, every header and only `sent` bytes of `body`, then close the socket.
+
+    That is a client (or a proxy) dropping the connection mid-upload: the server has the whole head, so the
+    request reaches the app, whose body read then ends in a disconnect.
+    """
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {len(body)}"
+    head = [f"POST {path} HTTP/1.1", f"Host: {address[0]}:{address[1]}", framing]
+    head += [f"{name}: {value}" for name, value in headers.items()]
+    part = (b"%x\r\n" % len(body) if chunked else b"") + body[:sent]
+    with socket.create_connection(address, timeout=5) as connection:
+        connection.sendall("\r\n".join(head).encode() + b"\r\n\r\n" + part)

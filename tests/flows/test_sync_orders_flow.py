@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -11,6 +12,9 @@ import pytest
 
 from flows.sync_orders import sync_shopify_orders
 from sandbox.expected import is_qualifying
+from tasks.runtime import database
+from tasks.settings import get_settings
+from tasks.store.ledger import Ledger
 from tests.flows.world import World, build_world, contact_matches
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -145,3 +149,40 @@ def test_a_product_type_rule_looks_types_up_in_shopify_and_skips_the_order(
     delivery = world.inbox.get("books-order")
     assert delivery is not None
     assert (delivery.status, delivery.reason) == ("skipped", "exclude_product_type:books")
+
+
+def test_a_signed_order_with_a_negative_total_fails_alone_naming_the_field(world: World) -> None:
+    """A correctly signed orders/paid whose total is negative ends failed with the field named, never reaches
+    the ledger or HubSpot (before or after a replay), and the rest of its batch still syncs."""
+    orders = _paid_orders(world)
+    spoiled = copy.deepcopy(orders[0])
+    spoiled["current_total_price_set"]["shop_money"]["amount"] = "-5.00"
+    world.sandbox.shopify_store.upsert_order(spoiled)
+    owner = spoiled["customer"]["id"]
+    siblings = [o for o in orders[1:] if o["customer"]["id"] != owner][:3]
+    contact_before = world.contact_of(owner)
+    assert world.deliver("orders/paid", spoiled["id"], "negative-total") == 200
+    for order in siblings:
+        assert world.deliver("orders/paid", order["id"], f"sibling-{order['id']}") == 200
+
+    summary = sync_shopify_orders()
+
+    reason = (
+        "invalid payload: current_total_price_set.shop_money.amount: "
+        "must be a non-negative decimal, got '-5.00'"
+    )
+    delivery = world.inbox.get("negative-total")
+    assert delivery is not None and (delivery.status, delivery.reason) == ("failed", reason)
+    assert (summary["deliveries"], summary.get("failed"), summary.get("synced")) == (4, 1, 3)
+    assert [getattr(world.inbox.get(f"sibling-{o['id']}"), "status", None) for o in siblings] == [
+        "synced"
+    ] * 3
+    assert world.contact_of(owner) == contact_before
+    assert Ledger(database(get_settings().sqlalchemy_url)).orders_for_customers([owner]) == []
+
+    assert world.inbox.requeue(["negative-total"]) == 1  # what `shopsync replay` does
+    sync_shopify_orders()
+
+    replayed = world.inbox.get("negative-total")
+    assert replayed is not None and (replayed.status, replayed.reason) == ("failed", reason)
+    assert world.contact_of(owner) == contact_before

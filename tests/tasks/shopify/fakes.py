@@ -60,10 +60,10 @@ def webhook_payload(**overrides: Any) -> dict[str, Any]:
             "admin_graphql_api_id": f"gid://shopify/Customer/{CUSTOMER_ID}",
         },
         "line_items": [
-            {"id": 1, "product_id": PRODUCT_ID, "price": "50.00"},
-            {"id": 2, "product_id": None, "price": "0.25"},
-            {"id": 3, "product_id": PRODUCT_ID, "price": "50.00"},
-            {"id": 4, "product_id": 7, "price": "20.25"},
+            {"id": 1, "product_id": PRODUCT_ID, "quantity": 1, "price": "50.00"},
+            {"id": 2, "product_id": None, "quantity": 1, "price": "0.25"},
+            {"id": 3, "product_id": PRODUCT_ID, "quantity": 1, "price": "50.00"},
+            {"id": 4, "product_id": 7, "quantity": 1, "price": "20.25"},
         ],
     }
     payload.update(overrides)
@@ -103,9 +103,12 @@ def graphql_order(order_id: int = ORDER_ID, **overrides: Any) -> dict[str, Any]:
         },
         "lineItems": {
             "nodes": [
-                {"product": {"id": f"gid://shopify/Product/{PRODUCT_ID}", "productType": "Shirts"}},
-                {"product": None},
-                {"product": {"id": "gid://shopify/Product/7", "productType": ""}},
+                {
+                    "quantity": 1,
+                    "product": {"id": f"gid://shopify/Product/{PRODUCT_ID}", "productType": "Shirts"},
+                },
+                {"quantity": 2, "product": None},
+                {"quantity": 1, "product": {"id": "gid://shopify/Product/7", "productType": ""}},
             ]
         },
     }

@@ -135,7 +135,10 @@ def test_payload_without_price_sets_uses_the_plain_amounts() -> None:
         ),
         ({"customer": {"id": 1.5}}, "customer.id must be an integer id"),
         ({"customer": "jon"}, "customer must be an object or null"),
-        ({"line_items": [{"product_id": "x"}]}, r"line_items\[0\].product_id must be an integer id"),
+        (
+            {"line_items": [{"quantity": 1, "product_id": "x"}]},
+            r"line_items\[0\].product_id must be an integer id",
+        ),
         ({"tags": 5}, "tags must be a comma-separated string or a list"),
         ({"test": "yes"}, "test must be true or false"),
         ({"name": None}, "missing name"),
@@ -204,7 +207,7 @@ def test_graphql_null_financial_status_is_unknown() -> None:
             {"totalPriceSet": {"shopMoney": {"amount": True, "currencyCode": "USD"}}},
             "totalPriceSet.shopMoney.amount must be a decimal string",
         ),
-        ({"lineItems": {"nodes": [{"product": {"id": None}}]}}, r"missing id"),
+        ({"lineItems": {"nodes": [{"quantity": 1, "product": {"id": None}}]}}, r"missing id"),
         ({"lineItems": {"nodes": "x"}}, "lineItems.nodes must be a list"),
     ],
 )
