@@ -26,10 +26,11 @@ import polars as pl
 
 from bench.common import Measurement, peak_rss_bytes, reset_peak_rss
 from tasks.contacts.leased import LeaseHolder
+from tasks.reconcile.contact_pull import ContactSnapshot, pull_contacts
 from tasks.reconcile.corrections import FAILED
 from tasks.reconcile.drift_report import write_report_files
 from tasks.reconcile.leased_writes import CorrectionWriter, write_corrections, write_source
-from tasks.reconcile.pull import ContactSnapshot, pull_contacts, pull_orders
+from tasks.reconcile.pull import pull_orders
 from tasks.reconcile.steps import check_drift_cap, expected_all, plan_reconciliation, summarize
 from tasks.rules.frames import EXPECTED_SCHEMA
 from tasks.runtime import Runtime, open_runtime

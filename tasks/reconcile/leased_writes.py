@@ -21,8 +21,9 @@ from tasks.contacts.leased import Grant, LeaseHolder, write_under_leases
 from tasks.contacts.lookup import read_contacts_for
 from tasks.contacts.writer import WriteReport, apply_diff
 from tasks.hubspot.client import HubSpotClient
+from tasks.reconcile.contact_pull import ContactSnapshot
 from tasks.reconcile.corrections import with_outcomes
-from tasks.reconcile.pull import ContactSnapshot, OrderPull
+from tasks.reconcile.pull import OrderPull
 from tasks.reconcile.steps import LedgerState, ReconcilePlan
 from tasks.rules.aggregates import customer_aggregates
 from tasks.rules.config import ShopsyncConfig, WriteSource

@@ -1,4 +1,4 @@
-"""Reconciliation's two reads: Shopify orders into the order ledger, and HubSpot contacts into a frame.
+"""Reconciliation's Shopify read: orders into the order ledger (the HubSpot read is `contact_pull.py`).
 
 Incremental runs read orders updated since the last successful run's watermark (minus an overlap, because
 Shopify's `updated_at` index and our clock may disagree a little) through the paged GraphQL query, and only
@@ -17,14 +17,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
-import polars as pl
-
-from tasks.contacts.lookup import contact_properties, read_contacts_for
 from tasks.errors import ShopifyFetchFailed
-from tasks.hubspot.client import HubSpotClient
-from tasks.hubspot.models import Contact
-from tasks.rules.config import ShopsyncConfig
-from tasks.rules.frames import contacts_frame
 from tasks.shopify.bulk_reader import iter_bulk_orders
 from tasks.shopify.client import BulkOperationBusy, ShopifyClient
 from tasks.shopify.graphql_models import BulkOperation, BulkOperationStatus
@@ -36,12 +29,8 @@ Mode = Literal["incremental", "full"]
 OrderSource = Literal["pages", "bulk", "pages (bulk busy)"]
 
 WATERMARK_KEY = "orders"
-LAST_WRITTEN_PROPERTY = "lastmodifieddate"
-LAST_WRITTEN_SCHEMA = pl.Schema({"contact_id": pl.String(), "last_written": pl.Datetime("us", "UTC")})
 # Records per ledger upsert while streaming a bulk file: bounded memory, few transactions.
 _UPSERT_BATCH = 2_000
-# Listed contacts turned into a frame at a time.
-_CONTACTS_PER_FRAME = 5_000
 _BULK_TIMEOUT_SECONDS = 3_600.0
 
 
@@ -87,20 +76,6 @@ class OrderPull:
     def held_customer_ids(self) -> frozenset[int]:
         """Customers with an invalid order: their expected values would miss it, so none is corrected."""
         return frozenset(o.customer_id for o in self.invalid_orders if o.customer_id is not None)
-
-
-@dataclass(frozen=True)
-class ContactSnapshot:
-    """HubSpot as read: contacts typed for the diff, and when each was last written (full reads only).
-
-    `seq` is the store sequence read before the first contact was: a contact leased by a writer after it
-    may hold values this snapshot never saw (`tasks.store.contact_leases`).
-    """
-
-    contacts: pl.DataFrame
-    last_written: pl.DataFrame
-    taken_at: datetime
-    seq: int = 0
 
 
 @dataclass
@@ -266,66 +241,6 @@ def _chunked(records: Iterable[OrderRecord], size: int) -> Iterator[list[OrderRe
     iterator = iter(records)
     while chunk := list(islice(iterator, size)):
         yield chunk
-
-
-def pull_contacts(
-    hubspot: HubSpotClient,
-    config: ShopsyncConfig,
-    mode: Mode,
-    customers: pl.DataFrame,
-    clock: Callable[[], datetime] = utcnow,
-    seq: int = 0,
-) -> ContactSnapshot:
-    """Read the HubSpot side of the diff.
-
-    Args:
-        hubspot: The HubSpot client (paced under the rate limit, retried inside).
-        config: Property names and mappings (only those properties are requested).
-        mode: "full" lists every contact (100 per page, the list endpoint: no search, no 10k cap);
-            "incremental" batch-reads the `customers` by Shopify id, then the missing ones by email.
-        customers: customer_id and email of the customers to look up (incremental only).
-        clock: Aware UTC now.
-        seq: The store sequence, read just before this call.
-
-    Returns:
-        The contacts and, for full reads, when each was last written.
-    """
-    if mode == "incremental":
-        frame = read_contacts_for(hubspot, customers.select("customer_id", "email"), config)
-        return ContactSnapshot(frame, LAST_WRITTEN_SCHEMA.to_frame(), clock(), seq)
-    # Pages become frames a few thousand contacts at a time: 250k Contact models held at once were ~0.5 GB.
-    frames: list[pl.DataFrame] = []
-    written: list[pl.DataFrame] = []
-    pending: list[Contact] = []
-    for page in hubspot.iter_contacts([*contact_properties(config), LAST_WRITTEN_PROPERTY]):
-        pending.extend(page)
-        if len(pending) >= _CONTACTS_PER_FRAME:
-            _add_frames(pending, config, frames, written)
-    taken_at = clock()
-    if pending or not frames:
-        _add_frames(pending, config, frames, written)
-    return ContactSnapshot(pl.concat(frames), pl.concat(written), taken_at, seq)
-
-
-def _add_frames(
-    contacts: list[Contact], config: ShopsyncConfig, frames: list[pl.DataFrame], written: list[pl.DataFrame]
-) -> None:
-    """Append the contacts' frame and their last-written times, then empty `contacts`."""
-    frames.append(contacts_frame(contacts, config.properties, config.mapping))
-    written.append(_last_written(contacts))
-    contacts.clear()
-
-
-def _last_written(contacts: Sequence[Contact]) -> pl.DataFrame:
-    raw = pl.DataFrame(
-        {
-            "contact_id": [contact.id for contact in contacts],
-            "last_written": [contact.properties.get(LAST_WRITTEN_PROPERTY) for contact in contacts],
-        },
-        schema={"contact_id": pl.String(), "last_written": pl.String()},
-    )
-    parsed = pl.col("last_written").str.to_datetime(time_zone="UTC", strict=False)
-    return raw.select("contact_id", parsed.dt.cast_time_unit("us").alias("last_written"))
 
 
 def advance_watermark(ledger: OrderLedger, pull: OrderPull) -> str:

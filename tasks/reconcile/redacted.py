@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import polars as pl
 
-from tasks.reconcile.pull import ContactSnapshot
+from tasks.reconcile.contact_pull import ContactSnapshot
 from tasks.reconcile.steps import LedgerState
 
 

@@ -16,9 +16,10 @@ from pydantic import BaseModel
 
 from tasks.contacts.diff import ContactDiff, diff_contacts
 from tasks.errors import SyncError
+from tasks.reconcile.contact_pull import ContactSnapshot
 from tasks.reconcile.corrections import FAILED, RECOMPUTED, corrected_contacts, planned_corrections
 from tasks.reconcile.drift_causes import drift_causes
-from tasks.reconcile.pull import ContactSnapshot, Mode, OrderPull
+from tasks.reconcile.pull import Mode, OrderPull
 from tasks.rules.aggregates import customer_aggregates
 from tasks.rules.config import ShopsyncConfig
 from tasks.rules.frames import orders_frame, orders_frame_from_columns

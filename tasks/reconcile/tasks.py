@@ -25,6 +25,7 @@ from prefect.events import emit_event
 from prefect.runtime import flow_run
 
 from tasks.contacts.leased import LeaseHolder
+from tasks.reconcile.contact_pull import ContactSnapshot, pull_contacts
 from tasks.reconcile.corrections import sorted_for_display
 from tasks.reconcile.drift_report import ReportContext, contact_url, drift_report_markdown, write_report_files
 from tasks.reconcile.invalid_orders import write_invalid_orders
@@ -35,14 +36,7 @@ from tasks.reconcile.leased_writes import (
     write_corrections,
     write_source,
 )
-from tasks.reconcile.pull import (
-    ContactSnapshot,
-    Mode,
-    OrderPull,
-    advance_watermark,
-    pull_contacts,
-    pull_orders,
-)
+from tasks.reconcile.pull import Mode, OrderPull, advance_watermark, pull_orders
 from tasks.reconcile.redacted import without_redacted
 from tasks.reconcile.steps import (
     DriftCap,

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from tasks.reconcile.pull import LAST_WRITTEN_SCHEMA
+from tasks.reconcile.contact_pull import LAST_WRITTEN_SCHEMA
 from tasks.rules.aggregates import customer_aggregates
 from tasks.rules.config import RulesConfig
 from tasks.rules.frames import CONTACTS_SCHEMA

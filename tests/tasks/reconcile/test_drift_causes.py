@@ -6,8 +6,8 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from tasks.contacts.diff import diff_contacts
+from tasks.reconcile.contact_pull import LAST_WRITTEN_SCHEMA
 from tasks.reconcile.drift_causes import CAUSES_SCHEMA, drift_causes
-from tasks.reconcile.pull import LAST_WRITTEN_SCHEMA
 from tasks.rules.config import PropertiesConfig
 from tests.tasks.reconcile.scenario import (
     ADOPTED,

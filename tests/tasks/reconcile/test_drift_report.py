@@ -9,9 +9,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from tasks.reconcile.contact_pull import ContactSnapshot
 from tasks.reconcile.corrections import CORRECTIONS_SCHEMA
 from tasks.reconcile.drift_report import ReportContext, contact_url, drift_report_markdown, write_report_files
-from tasks.reconcile.pull import ContactSnapshot, OrderPull
+from tasks.reconcile.pull import OrderPull
 from tasks.reconcile.steps import LedgerState, check_drift_cap, plan_reconciliation, summarize
 from tasks.rules.config import PropertiesConfig, ShopsyncConfig
 from tests.tasks.reconcile.scenario import (

@@ -10,8 +10,8 @@ import pytest
 
 from tasks.contacts.leased import LeaseHolder
 from tasks.hubspot.client import HubSpotAuth, HubSpotClient
+from tasks.reconcile.contact_pull import pull_contacts
 from tasks.reconcile.leased_writes import CorrectionWriter, write_planned
-from tasks.reconcile.pull import pull_contacts
 from tasks.reconcile.steps import expected_all, plan_reconciliation
 from tasks.rules.config import ShopsyncConfig
 from tasks.setup.hubspot_properties import ensure_properties

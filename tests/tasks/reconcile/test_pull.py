@@ -18,16 +18,9 @@ from sandbox.shopify.app import create_app
 from sandbox.shopify.config import ShopifySandboxConfig
 from sandbox.shopify.store import ShopifyStore
 from tasks.hubspot.client import HubSpotClient
-from tasks.reconcile import pull as pull_module
-from tasks.reconcile.pull import (
-    WATERMARK_KEY,
-    Mode,
-    OrderPull,
-    advance_watermark,
-    pull_contacts,
-    pull_orders,
-    window_start,
-)
+from tasks.reconcile import contact_pull as contact_pull_module
+from tasks.reconcile.contact_pull import pull_contacts
+from tasks.reconcile.pull import WATERMARK_KEY, Mode, OrderPull, advance_watermark, pull_orders, window_start
 from tasks.retry import retry_policy
 from tasks.rules.config import ShopsyncConfig
 from tasks.shopify.auth import ShopifyAuth
@@ -178,7 +171,7 @@ def test_full_contact_read_lists_every_contact_100_per_page(
 ) -> None:
     """150 contacts come back typed, with their last write time, in two list requests (no search), however
     many frames the listing was built from."""
-    monkeypatch.setattr(pull_module, "_CONTACTS_PER_FRAME", per_frame)
+    monkeypatch.setattr(contact_pull_module, "_CONTACTS_PER_FRAME", per_frame)
     client, sandbox = _hubspot_with_contacts(150)
     empty = pl.DataFrame(schema={"customer_id": pl.Int64(), "email": pl.String()})
 

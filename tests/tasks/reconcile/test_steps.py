@@ -12,8 +12,9 @@ from polars.testing import assert_frame_equal
 
 from tasks.contacts.diff import diff_contacts
 from tasks.contacts.writer import ContactOutcome, WriteReport
+from tasks.reconcile.contact_pull import ContactSnapshot
 from tasks.reconcile.corrections import with_outcomes
-from tasks.reconcile.pull import ContactSnapshot, OrderPull
+from tasks.reconcile.pull import OrderPull
 from tasks.reconcile.steps import (
     DriftCapExceeded,
     LedgerState,
