@@ -20,13 +20,13 @@ from tasks.rules.config import WriteSource
 from tasks.runtime import Runtime
 from tasks.store.erasure import REDACTED_REASON, drop_payloads
 from tasks.store.inbox import Delivery
+from tasks.sync.batch_wait import wait_for_batch
 from tasks.sync.steps import (
     DeliveryOutcome,
     RecordedBatch,
     parse_deliveries,
     record_orders,
     sync_customers_leased,
-    wait_for_batch,
 )
 
 ARTIFACT_ROWS = 500

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.sync.steps import wait_for_batch
+from tasks.sync.batch_wait import wait_for_batch
 
 
 class FakeTime:
