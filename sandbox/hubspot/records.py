@@ -16,3 +16,10 @@ class Contact:
     updated_at: datetime
     archived: bool = False
     merged_ids: list[str] = field(default_factory=list)
+
+
+def emails_of(contact: Contact) -> set[str]:
+    """Primary and additional emails, lowercased: all collide on create."""
+    primary = (contact.properties.get("email") or "").lower()
+    additional = (contact.properties.get("hs_additional_emails") or "").lower().split(";")
+    return {e.strip() for e in [primary, *additional] if e.strip()}

@@ -23,7 +23,7 @@ from sandbox.hubspot.errors import (
 from sandbox.hubspot.history import API, IMPORT, UI, PropertyHistory
 from sandbox.hubspot.index import ALWAYS_INDEXED, SearchIndex
 from sandbox.hubspot.owners import ValueOwners, claims_of
-from sandbox.hubspot.records import Contact
+from sandbox.hubspot.records import Contact, emails_of
 from sandbox.hubspot.schema import PropertySchema
 from sandbox.hubspot.shopsync_schema import define_shopsync_properties
 from sandbox.hubspot.values import iso_millis, parse_instant
@@ -298,10 +298,3 @@ class HubSpotStore:
     def _all_sorted(self) -> list[Contact]:
         # Ids only grow and records are inserted once, so insertion order is id order.
         return list(self._contacts.values())
-
-
-def emails_of(contact: Contact) -> set[str]:
-    """Primary and additional emails, lowercased: all collide on create."""
-    primary = (contact.properties.get("email") or "").lower()
-    additional = (contact.properties.get("hs_additional_emails") or "").lower().split(";")
-    return {e.strip() for e in [primary, *additional] if e.strip()}

@@ -14,24 +14,18 @@ from graphql import (
     FragmentDefinitionNode,
     GraphQLSchema,
     OperationDefinitionNode,
-    OperationType,
     execute_sync,
     get_named_type,
     parse,
     validate,
 )
 
+from sandbox.shopify.bulk_rules import BulkQueryInvalid, check_connections, single_query
 from sandbox.shopify.config import ShopifySandboxConfig
 from sandbox.shopify.ids import gid
 from sandbox.shopify.throttle import collect_fields, is_connection, response_key
 
-MAX_CONNECTIONS = 5
-MAX_NESTED_CONNECTIONS = 2
 FINISHED = ("COMPLETED", "CANCELED", "FAILED", "EXPIRED")
-
-
-class BulkQueryInvalid(ValueError):
-    """The bulk query breaks GraphQL validation or a bulk-operation rule."""
 
 
 @dataclass
@@ -103,10 +97,10 @@ class BulkOperations:
         errors = validate(schema, document)
         if errors:
             raise BulkQueryInvalid(errors[0].message)
-        operation = _single_query(document.definitions)
+        operation = single_query(document.definitions)
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         root = schema.query_type
-        _check_connections(operation, root, fragments)
+        check_connections(operation, root, fragments)
         if self._config.bulk_result_file is not None:
             return self._register(_prebuilt(query, self._config.bulk_result_file, self._config))
         result = execute_sync(schema, document, context_value=bulk_context)
@@ -197,52 +191,6 @@ def _prebuilt(query: str, path: Path, config: ShopifySandboxConfig) -> BulkOpera
         file=path,
         file_object_count=objects,
     )
-
-
-def _single_query(definitions: Any) -> OperationDefinitionNode:
-    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
-    if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
-        raise BulkQueryInvalid("Bulk queries must contain exactly one query operation.")
-    return operations[0]
-
-
-def _check_connections(
-    operation: OperationDefinitionNode, root: Any, fragments: dict[str, FragmentDefinitionNode]
-) -> None:
-    """Apply Shopify's bulk rules: 1-5 connections, nested at most 2 deep, parents select id."""
-    found: list[int] = []
-
-    def walk(selection: Any, parent: Any, depth: int) -> None:
-        for node in collect_fields(selection, fragments):
-            field_def = getattr(parent, "fields", {}).get(node.name.value)
-            if field_def is None:
-                continue
-            named = get_named_type(field_def.type)
-            if is_connection(named):
-                found.append(depth + 1)
-                if depth and not _selects_plain_id(selection, fragments):
-                    raise BulkQueryInvalid(
-                        "The parent 'node' field for a nested connection must select the 'id' "
-                        f"field without an alias. Connection field: '{node.name.value}'."
-                    )
-                walk(node.selection_set, named, depth + 1)
-            else:
-                walk(node.selection_set, named, depth)
-
-    walk(operation.selection_set, root, 0)
-    if not found:
-        raise BulkQueryInvalid("Bulk queries must contain at least one connection.")
-    if len(found) > MAX_CONNECTIONS:
-        raise BulkQueryInvalid(f"Bulk queries cannot contain more than {MAX_CONNECTIONS} connections.")
-    if max(found) > MAX_NESTED_CONNECTIONS:
-        raise BulkQueryInvalid(
-            f"Bulk queries cannot contain connections with a nesting depth greater than "
-            f"{MAX_NESTED_CONNECTIONS}."
-        )
-
-
-def _selects_plain_id(selection: Any, fragments: dict[str, FragmentDefinitionNode]) -> bool:
-    return any(f.name.value == "id" and f.alias is None for f in collect_fields(selection, fragments))
 
 
 def _rows(

@@ -9,7 +9,8 @@ from typing import Any
 from graphql import GraphQLError
 
 from sandbox.shopify.access import access_scope_objects
-from sandbox.shopify.bulk import BulkOperation, BulkQueryInvalid
+from sandbox.shopify.bulk import BulkOperation
+from sandbox.shopify.bulk_rules import BulkQueryInvalid
 from sandbox.shopify.ids import gid, gid_number, parse_gid
 from sandbox.shopify.resolvers_connection import Info, Record, context_of, paginate, timestamp_key
 from sandbox.shopify.resolvers_customers import customer_connection

@@ -9,9 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
-CENT = Decimal("0.01")
+from sandbox.shopify.order_money import (
+    CENT,
+    money_set,
+    presentment_current,
+    presentment_share,
+    rest_timestamp,
+)
 
 StoreListener = Callable[[str, dict[str, Any]], None]
 
@@ -50,22 +55,6 @@ class SandboxShop:
     currency: str = "USD"
     iana_timezone: str = "America/New_York"
     name: str = "shopsync demo"
-
-
-def rest_timestamp(at: datetime, timezone: str) -> str:
-    """Format `at` as Shopify's REST API does: ISO 8601 with the shop's UTC offset."""
-    return at.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
-
-
-def money_set(shop_amount: Decimal, presentment_amount: Decimal, order: dict[str, Any]) -> dict[str, Any]:
-    """Build a REST `*_set` object in the order's shop and presentment currencies."""
-    return {
-        "shop_money": {"amount": str(shop_amount), "currency_code": order["currency"]},
-        "presentment_money": {
-            "amount": str(presentment_amount),
-            "currency_code": order.get("presentment_currency") or order["currency"],
-        },
-    }
 
 
 class ShopifyStore:
@@ -161,11 +150,11 @@ class ShopifyStore:
         amount = amount.quantize(CENT)
         if amount <= 0 or amount > current:
             raise ValueError(f"refund amount {amount} must be in (0, {current}]")
-        presentment = _presentment_share(order, amount)
+        presentment = presentment_share(order, amount)
         stamp = rest_timestamp(at, self.shop.iana_timezone)
         refund = self._build_refund(order, amount, stamp)
         left = current - amount
-        left_presentment = _presentment_current(order) - presentment
+        left_presentment = presentment_current(order) - presentment
         order["refunds"] = [*order.get("refunds", []), refund]
         order["current_total_price"] = str(left)
         order["current_total_price_set"] = money_set(left, left_presentment, order)
@@ -295,16 +284,3 @@ class ShopifyStore:
 def _customer_id(order: dict[str, Any]) -> int | None:
     customer = order.get("customer")
     return int(customer["id"]) if customer else None
-
-
-def _presentment_current(order: dict[str, Any]) -> Decimal:
-    money = (order.get("current_total_price_set") or {}).get("presentment_money")
-    return Decimal(money["amount"]) if money else Decimal(order["current_total_price"])
-
-
-def _presentment_share(order: dict[str, Any], shop_amount: Decimal) -> Decimal:
-    """Convert a shop-currency refund at the order's own exchange rate."""
-    shop_total = Decimal(order["current_total_price"])
-    if shop_total == 0:
-        return Decimal("0.00")
-    return (shop_amount * _presentment_current(order) / shop_total).quantize(CENT)
